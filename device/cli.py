@@ -1,0 +1,136 @@
+"""`narrator`: one command, one subcommand per stage.
+
+    narrator write "a man riding a wave" --temperatures 0.3,0.5,0.7,0.9 --length 400
+    narrator train CORPUS... --out DIR
+    narrator eval CHECKPOINT TEXTFILE...
+    narrator export CHECKPOINT OUT --dtype float16 --corpus CORPUS --sample-preseed
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+
+
+def _temperatures(s: str) -> list[float]:
+    try:
+        temps = [float(t) for t in s.split(",") if t.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"temperatures must be numbers separated by commas, got {s!r}")
+    if not temps or any(t < 0 for t in temps):
+        raise argparse.ArgumentTypeError("give at least one temperature, each >= 0 (0 = greedy)")
+    return temps
+
+
+def cmd_write(args) -> int:
+    from models.voice import Voice
+    t0 = time.perf_counter()
+    voice = Voice.load(args.model)
+    load_s = time.perf_counter() - t0
+    preseed = None
+    if args.no_preseed:
+        preseed = ""
+    elif args.preseed_file:
+        preseed = open(args.preseed_file, encoding="utf-8").read()
+    elif args.preseed is not None:
+        preseed = args.preseed
+    poem = voice.write(args.seed_text, args.temperatures, args.length, preseed=preseed,
+                       top_k=args.top_k, rng_seed=args.seed, max_copy=args.max_copy, retries=args.retries)
+    if args.json:
+        print(json.dumps({"model": voice.name, "seed": poem.stanzas[0].seed, "dropped": poem.dropped,
+                          "stanzas": [s.to_dict() for s in poem.stanzas],
+                          "timings": dict(poem.timings, load_s=load_s)}, indent=2))
+        return 0
+    for s in poem.stanzas:
+        note = "" if s.original else f"  (copies {s.copied_span} chars from the corpus)"
+        print(f"~ temperature {s.temperature:g}{note}\n{s.text}\n")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from models.checkpoint import load_checkpoint
+    from models.evaluate import text_loss
+    model, _ = load_checkpoint(args.checkpoint)
+    r = text_loss(model, args.textfiles)
+    print(f"{r.nats_per_char:.4f} nats/char  {r.bits_per_char:.4f} bits/char  over {r.chars:,} chars")
+    if r.folded_away:
+        print(f"{r.folded_away:,} chars not printable were removed by the folding rule")
+    if r.out_of_vocab_count:
+        print(f"{r.out_of_vocab_count:,} chars outside the model's vocabulary were not scored: {r.out_of_vocab!r}")
+    return 0
+
+
+def cmd_train(args) -> int:
+    from models.train import train
+    return train(args)
+
+
+def cmd_export(args) -> int:
+    from models.export import export
+    meta = export(args.checkpoint, args.out, args.dtype, args.corpus, args.preseed, args.sample_preseed, args.seed)
+    print(f"wrote {args.out} ({args.dtype}); pre-seed: {meta.get('preseed', '')!r}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="narrator", description="A narrated-reality camera: photo -> caption -> poem -> receipt.")
+    p.add_argument("-v", "--verbose", action="store_true")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    w = sub.add_parser("write", help="write one stanza per temperature from a seed text")
+    w.add_argument("seed_text", metavar="SEED", help="the text each stanza starts with (a caption)")
+    w.add_argument("--temperatures", type=_temperatures, default=[0.3, 0.5, 0.7, 0.9],
+                   help="comma-separated; 0 = greedy (default 0.3,0.5,0.7,0.9)")
+    w.add_argument("--length", type=int, default=400, help="generated characters per stanza, the seed not counted")
+    w.add_argument("--model", help="checkpoint (default: the shipped poetry model)")
+    g = w.add_mutually_exclusive_group()
+    g.add_argument("--preseed", help="pre-seed text (default: the model's own)")
+    g.add_argument("--preseed-file", help="read the pre-seed from a file")
+    g.add_argument("--no-preseed", action="store_true", help="prime on the seed alone")
+    w.add_argument("--top-k", type=int, help="sample only among the k likeliest characters")
+    w.add_argument("--seed", type=int, help="random seed; the same seed writes the same poem")
+    w.add_argument("--max-copy", type=int, default=40, help="resample stanzas copying this many corpus chars")
+    w.add_argument("--retries", type=int, default=3, help="resampling attempts per copying stanza")
+    w.add_argument("--json", action="store_true", help="machine-readable output")
+    w.set_defaults(func=cmd_write)
+
+    e = sub.add_parser("eval", help="a model's loss on text, in nats/char and bits/char")
+    e.add_argument("checkpoint")
+    e.add_argument("textfiles", nargs="+")
+    e.set_defaults(func=cmd_eval)
+
+    from models.train import add_arguments
+    t = sub.add_parser("train", help="train a char-LSTM on your corpus")
+    add_arguments(t)
+    t.set_defaults(func=cmd_train)
+
+    x = sub.add_parser("export", help="ship a checkpoint: smaller weights, corpus index, pre-seed")
+    x.add_argument("checkpoint")
+    x.add_argument("out")
+    x.add_argument("--dtype", choices=["float32", "float16", "bfloat16"], default="float16")
+    x.add_argument("--corpus", nargs="+", help="build the originality index from this corpus")
+    gx = x.add_mutually_exclusive_group()
+    gx.add_argument("--preseed", help="pre-seed text to store with the model")
+    gx.add_argument("--sample-preseed", action="store_true", help="sample the pre-seed from the model itself")
+    x.add_argument("--seed", type=int, default=0)
+    x.set_defaults(func=cmd_export)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from models.checkpoint import CheckpointError
+    from models.originality import IndexError_
+    try:
+        return args.func(args) or 0
+    except (CheckpointError, IndexError_, FileNotFoundError, ValueError) as e:
+        print(f"narrator {args.command}: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The narrator's models: the poetic char-LSTM, its training, and the captioners."""

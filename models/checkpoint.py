@@ -1,0 +1,75 @@
+"""Self-sufficient, safe checkpoints: safetensors weights plus JSON metadata.
+
+A checkpoint holds everything sampling needs (config, vocabulary, pre-seed) and what is worth
+knowing about the model (corpus fingerprint, losses, training time). safetensors stores only
+tensors, so loading a model file can never run code.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from .charlstm import CharLSTM, CharLSTMConfig, pick_device
+from .text import Vocab
+
+FORMAT = "narrator-charlstm/1"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file is missing, corrupt, truncated, or not a narrator model."""
+
+
+def save_checkpoint(path: str | Path, model: CharLSTM, meta: dict, dtype: torch.dtype = torch.float32):
+    """Write weights (as CPU tensors of `dtype`) and metadata atomically: a crash mid-write
+    leaves the previous file intact."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = model.module if hasattr(model, "module") else model
+    tensors = {k: v.detach().to("cpu", dtype).contiguous() for k, v in raw.state_dict().items()}
+    meta = dict(meta, format=FORMAT, config=raw.config.to_dict(), vocab=raw.vocab.chars)
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(tensors, str(tmp), metadata={"narrator": json.dumps(meta)})
+    os.replace(tmp, path)
+
+
+def read_metadata(path: str | Path) -> dict:
+    """The checkpoint's JSON metadata, without loading its weights."""
+    from safetensors import safe_open
+    path = Path(path)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+    except FileNotFoundError:
+        raise CheckpointError(f"checkpoint not found: {path}") from None
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(f"{path} is not a readable checkpoint (corrupt or truncated?): {e}. "
+                              "Copy it again or retrain it.") from None
+    try:
+        meta = json.loads(meta["narrator"])
+        assert meta.get("format") == FORMAT
+    except (KeyError, ValueError, AssertionError):
+        raise CheckpointError(f"{path} is a safetensors file but not a narrator model "
+                              f"(no '{FORMAT}' metadata)") from None
+    return meta
+
+
+def load_checkpoint(path: str | Path, device: torch.device | str | None = None) -> tuple[CharLSTM, dict]:
+    """Load a model for sampling (eval mode, float32, on CUDA if present). Returns (model, meta)."""
+    path = Path(path)
+    meta = read_metadata(path)
+    try:
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(f"{path}: weights unreadable (corrupt or truncated?): {e}") from None
+    try:
+        model = CharLSTM(CharLSTMConfig(**meta["config"]), Vocab(meta["vocab"]))
+        model.load_state_dict({k: v.float() for k, v in tensors.items()})
+    except (TypeError, KeyError, RuntimeError, ValueError) as e:
+        raise CheckpointError(f"{path}: weights do not match its own config: {e}") from None
+    model.to(device or pick_device()).eval()
+    return model, meta

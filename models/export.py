@@ -1,0 +1,70 @@
+"""Make a trained checkpoint ready to ship: smaller weights, its corpus index, its pre-seed.
+
+    narrator export runs/poetry/best.safetensors models/shipped/poetry.safetensors \\
+        --dtype float16 --corpus ../shared/data/poetry --sample-preseed
+
+The pre-seed is the model's own writing: several candidate paragraphs about one training
+sequence long are sampled from a blank line, and the one the model itself finds most likely
+(lowest loss per character) among those that pass the originality guard is kept.
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import torch
+
+from .charlstm import trim_to_boundary
+from .checkpoint import load_checkpoint, save_checkpoint
+from .corpus import Corpus
+from .evaluate import stream_loss
+from .originality import NgramIndex
+from .voice import index_path_for
+
+log = logging.getLogger(__name__)
+
+
+def sample_preseed(model, index: NgramIndex | None, length: int, temperature: float = 0.6,
+                   candidates: int = 12, seed: int = 0, max_copy: int = 40) -> str:
+    logits, state = model.prime("\n")
+    rows = model.generate(logits, state, [temperature] * candidates, length,
+                          [seed + i for i in range(candidates)])
+    best, best_loss = "", float("inf")
+    for ids in rows.tolist():
+        text = trim_to_boundary(model.vocab.decode(ids)).strip("\n")
+        if len(text) < length // 2 or (index and index.longest_copied_span(text) >= max_copy):
+            continue
+        loss = stream_loss(model, torch.tensor(model.vocab.encode("\n" + text)), 1, len(text), model.device)
+        if loss < best_loss:
+            best, best_loss = text, loss
+    return best
+
+
+def export(checkpoint: str, out: str, dtype: str = "float16", corpus: list[str] | None = None,
+           preseed: str | None = None, sample: bool = False, seed: int = 0) -> dict:
+    model, meta = load_checkpoint(checkpoint, "cpu")
+    out_path = Path(out)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    index_out = out_path.with_suffix(".ngrams")
+    if corpus:
+        c = Corpus.read(corpus)
+        if c.fingerprint != meta["corpus"]["fingerprint"]:
+            raise SystemExit(f"{', '.join(corpus)} is not the corpus {checkpoint} was trained on "
+                             "(fingerprints differ)")
+        index = NgramIndex.build(c.text, c.fingerprint)
+        index.save(index_out)
+    else:
+        src = index_path_for(Path(checkpoint))
+        index = NgramIndex.load(src) if src else None
+        if src:
+            shutil.copyfile(src, index_out)
+        else:
+            log.warning("no originality index found for %s; pass --corpus to build one", checkpoint)
+    if sample:
+        seq = meta.get("train", {}).get("args", {}).get("seq_length", 128)
+        preseed = sample_preseed(model, index, seq, seed=seed)
+    if preseed is not None:
+        meta["preseed"] = preseed
+    save_checkpoint(out_path, model, meta, dtype=getattr(torch, dtype))
+    return meta

@@ -1,0 +1,232 @@
+"""Train a char-LSTM on your own corpus (torch-rnn's train.lua, in PyTorch).
+
+    narrator train ../shared/data/poetry --out runs/poetry
+    narrator train corpus.txt --out runs/mine --resume runs/mine/last.safetensors
+    torchrun --nproc_per_node=2 -m models.train corpus.txt --out runs/ddp   # several GPUs/nodes
+
+Adam, truncated BPTT that carries the LSTM state from one batch to the next, gradient clipping,
+step decay of the learning rate per epoch. Every --checkpoint-every steps it measures the
+validation loss and writes last.safetensors (+ last.state.pt to resume) and, when it improves,
+best.safetensors; log.csv and loss.png follow along. Ctrl-C saves and exits cleanly.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from .charlstm import CharLSTM, CharLSTMConfig, pick_device
+from .checkpoint import load_checkpoint, save_checkpoint
+from .corpus import Corpus, StreamBatches
+from .evaluate import stream_loss
+from .lossplot import plot_losses
+from .originality import NgramIndex
+
+log = logging.getLogger(__name__)
+LOG_FIELDS = ["step", "epoch", "lr", "train_loss", "val_loss", "chars_per_s", "elapsed_s"]
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    g = p
+
+    def opt(name, **kw):  # torch-rnn spells flags with underscores: accept both spellings
+        names = [name] + (["--" + name[2:].replace("-", "_")] if "-" in name[2:] else [])
+        g.add_argument(*names, **kw)
+    p.add_argument("corpus", nargs="+", help="UTF-8 text files or folders of .txt files")
+    opt("--out", required=True, help="output folder for checkpoints, log.csv and loss.png")
+    g = p.add_argument_group("dataset")
+    opt("--val-frac", type=float, default=0.05, help="share of chunks held out for validation")
+    opt("--val-chunk", type=int, default=10_000, help="chunk size (chars) of the validation draw")
+    g = p.add_argument_group("model")
+    opt("--num-layers", type=int, default=2)
+    opt("--rnn-size", type=int, default=512)
+    opt("--wordvec-size", type=int, default=64)
+    opt("--dropout", type=float, default=0.0)
+    g = p.add_argument_group("optimization")
+    opt("--seq-length", type=int, default=128)
+    opt("--batch-size", type=int, default=64, help="per process")
+    opt("--learning-rate", type=float, default=2e-3)
+    opt("--lr-decay-every", type=int, default=1, help="epochs between decays")
+    opt("--lr-decay-factor", type=float, default=0.7)
+    opt("--grad-clip", type=float, default=5.0)
+    opt("--max-epochs", type=int, default=50)
+    opt("--max-steps", type=int, default=0, help="0: no limit")
+    opt("--time-budget", type=float, default=0, help="minutes; save and stop after (0: none)")
+    g = p.add_argument_group("output")
+    opt("--checkpoint-every", type=int, default=1000, help="steps between val + checkpoint")
+    opt("--eval-max-chars", type=int, default=0, help="cap on validation chars per eval (0: all)")
+    opt("--resume", help="checkpoint to continue from (its .state.pt sidecar restores the optimizer)")
+    opt("--seed", type=int, default=0)
+    opt("--threads", type=int, default=0, help="CPU threads (0: torch's default)")
+
+
+def _distributed() -> tuple[int, int]:
+    """(rank, world size); sets up the process group when launched by torchrun."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world == 1:
+        return 0, 1
+    import torch.distributed as dist
+    dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return dist.get_rank(), world
+
+
+def train(args: argparse.Namespace) -> int:
+    rank, world = _distributed()
+    main_proc = rank == 0
+    logging.basicConfig(level=logging.INFO if main_proc else logging.WARNING, format="%(message)s")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = pick_device()
+    if device.type == "cuda" and world > 1:
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+        torch.cuda.set_device(device)
+    torch.manual_seed(args.seed + rank)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    corpus = Corpus.read(args.corpus)
+    train_ids, val_ids = corpus.split(args.val_frac, args.val_chunk, args.seed)
+    batches = StreamBatches(train_ids, args.batch_size, args.seq_length, rank, world)
+    if main_proc:  # the originality guard's index travels with every checkpoint of this run
+        NgramIndex.build(corpus.text, corpus.fingerprint).save(out / "corpus.ngrams")
+
+    start_step, elapsed_before, best_val, opt_state = 0, 0.0, math.inf, None
+    if args.resume:
+        model, meta = load_checkpoint(args.resume, device)
+        if meta["vocab"] != corpus.vocab.chars:
+            raise SystemExit(f"--resume {args.resume}: its vocabulary differs from this corpus's; "
+                             "resume on the same corpus or start a new run")
+        model.train()
+        t = meta.get("train", {})
+        start_step, elapsed_before = t.get("step", 0), t.get("seconds", 0.0)
+        best_val = t.get("best_val_loss", math.inf) or math.inf
+        sidecar = Path(str(args.resume).replace(".safetensors", ".state.pt"))
+        if sidecar.exists():
+            opt_state = torch.load(sidecar, map_location=device, weights_only=True)
+        else:
+            log.warning("no %s beside the checkpoint: resuming with a fresh optimizer", sidecar.name)
+    else:
+        cfg = CharLSTMConfig(args.num_layers, args.rnn_size, args.wordvec_size, args.dropout)
+        model = CharLSTM(cfg, corpus.vocab).to(device)
+    if main_proc:
+        n_params = sum(p.numel() for p in model.parameters())
+        log.info("model %s, %.2fM parameters, vocab %d, on %s x%d; train %d chars, val %d chars",
+                 model.config, n_params / 1e6, len(corpus.vocab), device, world, len(train_ids), len(val_ids))
+    net = model
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+        net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    opt = torch.optim.Adam(model.parameters(), lr=args.learning_rate)
+    if opt_state:
+        opt.load_state_dict(opt_state["optimizer"])
+
+    steps_per_epoch = len(batches)
+    total = args.max_epochs * steps_per_epoch
+    if args.max_steps:
+        total = min(total, args.max_steps)
+    chars_per_step = args.batch_size * args.seq_length * world
+    log_path = out / "log.csv"
+    rows = list(csv.DictReader(open(log_path))) if args.resume and log_path.exists() else []
+    rows = [r for r in rows if int(r["step"]) <= start_step]
+
+    def save(step: int, val_loss: float | None, train_loss: float, name: str, seconds: float):
+        meta = {"corpus": {"fingerprint": corpus.fingerprint, "chars": len(corpus.text),
+                           "files": [Path(c).name for c in args.corpus]},
+                "train": {"step": step, "epoch": step / steps_per_epoch, "train_loss": train_loss,
+                          "val_loss": val_loss, "best_val_loss": None if math.isinf(best_val) else best_val,
+                          "seconds": seconds, "args": {k: v for k, v in vars(args).items() if k != "func"}},
+                "preseed": ""}
+        save_checkpoint(out / f"{name}.safetensors", model, meta)
+        if name == "last":
+            tmp = out / "last.state.pt.tmp"
+            torch.save({"optimizer": opt.state_dict(), "step": step}, tmp)
+            os.replace(tmp, out / "last.state.pt")
+
+    state, t0, window_loss, window_n = None, time.time(), 0.0, 0
+    last_loss, val_loss = float("nan"), None
+    t_window = time.time()
+    bar = tqdm(total=total, initial=start_step, disable=not main_proc, unit="step", dynamic_ncols=True)
+    step = start_step
+    interrupted = False
+    try:
+        while step < total:
+            epoch = step // steps_per_epoch
+            if step % steps_per_epoch == 0:
+                state = None  # streams start over at each epoch
+            lr = args.learning_rate * args.lr_decay_factor ** (epoch // max(1, args.lr_decay_every))
+            for group in opt.param_groups:
+                group["lr"] = lr
+            x, y = (t.to(device) for t in batches.batch(step))
+            logits, state = net(x, state)
+            state = tuple(s.detach() for s in state)
+            loss = F.cross_entropy(logits.flatten(0, 1), y.flatten())
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if args.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip)
+            opt.step()
+            step += 1
+            last_loss = loss.item()
+            window_loss, window_n = window_loss + last_loss, window_n + 1
+            speed = window_n * chars_per_step / max(1e-9, time.time() - t_window)
+            bar.update(1)
+            bar.set_postfix(chars_s=f"{speed:,.0f}", loss=f"{last_loss:.3f}",
+                            val="-" if val_loss is None else f"{val_loss:.3f}", refresh=False)
+            out_of_time = args.time_budget and time.time() - t0 > args.time_budget * 60
+            if step % args.checkpoint_every == 0 or step == total or out_of_time:
+                val_loss = stream_loss(net, val_ids, args.batch_size, args.seq_length, device,
+                                    args.eval_max_chars, rank, world) if len(val_ids) else None
+                seconds = elapsed_before + time.time() - t0
+                train_loss = window_loss / window_n
+                if main_proc:
+                    rows.append({"step": step, "epoch": f"{step / steps_per_epoch:.3f}", "lr": f"{lr:.3g}",
+                                 "train_loss": f"{train_loss:.4f}",
+                                 "val_loss": "" if val_loss is None else f"{val_loss:.4f}",
+                                 "chars_per_s": f"{speed:.0f}", "elapsed_s": f"{seconds:.0f}"})
+                    with open(log_path, "w", newline="") as f:
+                        w = csv.DictWriter(f, LOG_FIELDS)
+                        w.writeheader()
+                        w.writerows(rows)
+                    plot_losses(rows, out / "loss.png")
+                    if val_loss is not None and val_loss < best_val:
+                        best_val = val_loss
+                        save(step, val_loss, train_loss, "best", seconds)
+                    save(step, val_loss, train_loss, "last", seconds)
+                    bar.write(f"step {step}: train {train_loss:.4f}  val "
+                              f"{'-' if val_loss is None else f'{val_loss:.4f}'}  ({speed:,.0f} chars/s)")
+                window_loss, window_n, t_window = 0.0, 0, time.time()
+                if out_of_time:
+                    break
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        bar.close()
+    if interrupted and main_proc:
+        save(step, None, last_loss, "last", elapsed_before + time.time() - t0)
+        print(f"interrupted: saved {out / 'last.safetensors'} at step {step}; "
+              f"continue with --resume {out / 'last.safetensors'}", file=sys.stderr)
+    if main_proc and not interrupted:
+        print(f"done: step {step}, best val loss {best_val:.4f}, checkpoints in {out}")
+    if world > 1:
+        import torch.distributed as dist
+        dist.destroy_process_group()
+    return 0
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="narrator train", description=__doc__.split("\n")[0])
+    add_arguments(p)
+    return train(p.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""A voice: one trained char-LSTM with its pre-seed and originality index, ready to write.
+
+    voice = Voice.load()                       # the shipped poetry model
+    for s in voice.write("a dog on a beach", [0.3, 0.6, 0.9], length=400):
+        print(s.temperature, s.text)
+
+write() primes the LSTM once on pre-seed + caption, samples every temperature as one batch,
+then checks each stanza against the corpus index and resamples (as a smaller batch, from the
+same primed state) any stanza that copies >= max_copy characters verbatim, a bounded number
+of times. A stanza that still copies after the last retry is kept, the least-copying attempt,
+and marked original=False so the caller can report it.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .charlstm import CharLSTM, trim_to_boundary
+from .checkpoint import load_checkpoint
+from .originality import IndexError_, NgramIndex
+
+log = logging.getLogger(__name__)
+
+SHIPPED = Path(__file__).parent / "shipped" / "poetry.safetensors"
+
+
+@dataclass
+class Stanza:
+    temperature: float
+    text: str            # the seed, then what the model wrote
+    seed: str            # the (cleaned) caption the stanza starts with
+    rng_seed: int        # torch.Generator seed that reproduces this stanza
+    copied_span: int     # longest span found verbatim in the corpus (None: no index)
+    attempts: int = 1
+    original: bool = True
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Poem:
+    stanzas: list[Stanza]
+    dropped: str = ""                       # seed characters outside the vocabulary
+    timings: dict = field(default_factory=dict)  # seconds: prime, sample, guard
+
+
+def index_path_for(checkpoint: Path) -> Path | None:
+    """The checkpoint's originality index: NAME.ngrams beside it, else the run's corpus.ngrams."""
+    for p in (checkpoint.with_suffix(".ngrams"), checkpoint.parent / "corpus.ngrams"):
+        if p.exists():
+            return p
+    return None
+
+
+class Voice:
+    def __init__(self, model: CharLSTM, meta: dict, index: NgramIndex | None, name: str = "voice"):
+        self.model, self.meta, self.index, self.name = model, meta, index, name
+        self.preseed = meta.get("preseed", "")
+
+    @classmethod
+    def load(cls, checkpoint: str | Path | None = None, device=None) -> "Voice":
+        path = Path(checkpoint) if checkpoint else SHIPPED
+        model, meta = load_checkpoint(path, device)
+        index = None
+        ipath = index_path_for(path)
+        if ipath is None:
+            log.warning("%s has no originality index (%s): stanzas will not be checked for copying",
+                        path, path.with_suffix(".ngrams").name)
+        else:
+            index = NgramIndex.load(ipath)
+            if index.fingerprint != meta.get("corpus", {}).get("fingerprint"):
+                raise IndexError_(f"{ipath} indexes a different corpus than {path} was trained on; "
+                                  "rebuild it with `narrator export ... --corpus`")
+        return cls(model, meta, index, path.stem)
+
+    def copied_span(self, text: str) -> int | None:
+        return self.index.longest_copied_span(text) if self.index else None
+
+    def write(self, caption: str, temperatures: list[float], length: int = 400,
+              preseed: str | None = None, top_k: int | None = None, rng_seed: int | None = None,
+              max_copy: int = 40, retries: int = 3) -> Poem:
+        t0 = time.perf_counter()
+        model = self.model
+        seed, dropped = model.vocab.clean(caption)
+        logits, state = model.prime(model.priming_text(self.preseed if preseed is None else preseed, seed))
+        t1 = time.perf_counter()
+        base = secrets.randbits(31) if rng_seed is None else rng_seed
+        B = len(temperatures)
+        best: list[Stanza | None] = [None] * B
+        todo = list(range(B))
+        guard_s = 0.0
+        for attempt in range(1 + retries):
+            seeds = [base + attempt * B + i for i in todo]
+            rows = model.generate(logits, state, [temperatures[i] for i in todo], length, seeds, top_k)
+            g0 = time.perf_counter()
+            for i, s, ids in zip(todo, seeds, rows.tolist()):
+                written = trim_to_boundary(model.vocab.decode(ids))
+                span = self.copied_span(written)
+                cand = Stanza(temperatures[i], seed + written, seed, s, span, attempt + 1)
+                if best[i] is None or (span or 0) < (best[i].copied_span or 0):
+                    best[i] = cand
+                best[i].attempts = attempt + 1
+            todo = [i for i in todo if (best[i].copied_span or 0) >= max_copy]
+            guard_s += time.perf_counter() - g0
+            if not todo:
+                break
+        for i in todo:
+            best[i].original = False
+            log.warning("gave up on an original stanza at temperature %s after %d attempts: it copies "
+                        "%d characters from the corpus", temperatures[i], 1 + retries, best[i].copied_span)
+        t2 = time.perf_counter()
+        return Poem(best, dropped, {"prime_s": t1 - t0, "sample_s": t2 - t1 - guard_s, "guard_s": guard_s})
