@@ -2,6 +2,7 @@
 
     narrator write "a man riding a wave" --temperatures 0.3,0.5,0.7,0.9 --length 400
     narrator train CORPUS... --out DIR
+    narrator caption IMAGE... [--captioner scene|hf] [--json]
     narrator eval CHECKPOINT TEXTFILE...
     narrator export CHECKPOINT OUT --dtype float16 --corpus CORPUS --sample-preseed
 """
@@ -46,6 +47,21 @@ def cmd_write(args) -> int:
     for s in poem.stanzas:
         note = "" if s.original else f"  (copies {s.copied_span} chars from the corpus)"
         print(f"~ temperature {s.temperature:g}{note}\n{s.text}\n")
+    return 0
+
+
+def cmd_caption(args) -> int:
+    from models.captioners import get_captioner, load_image
+    options = {"model": args.hf_model} if args.hf_model else {}
+    captioner = get_captioner(args.captioner, **options)
+    results = []
+    for path in args.images:
+        cap = captioner.caption(load_image(path))
+        results.append({"image": path, "caption": cap.text, "seconds": round(cap.seconds, 4), "details": cap.details})
+        if not args.json:
+            print(f"{path}: {cap.text}")
+    if args.json:
+        print(json.dumps(results, indent=2))
     return 0
 
 
@@ -96,6 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--json", action="store_true", help="machine-readable output")
     w.set_defaults(func=cmd_write)
 
+    c = sub.add_parser("caption", help="caption image files")
+    c.add_argument("images", nargs="+", metavar="IMAGE")
+    c.add_argument("--captioner", default="scene", help="scene (default, built in) or hf")
+    c.add_argument("--hf-model", help="for --captioner hf: a local folder or a model id in the hub cache")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_caption)
+
     e = sub.add_parser("eval", help="a model's loss on text, in nats/char and bits/char")
     e.add_argument("checkpoint")
     e.add_argument("textfiles", nargs="+")
@@ -127,7 +150,7 @@ def main(argv=None) -> int:
     from models.originality import IndexError_
     try:
         return args.func(args) or 0
-    except (CheckpointError, IndexError_, FileNotFoundError, ValueError) as e:
+    except (CheckpointError, IndexError_, FileNotFoundError, ValueError, RuntimeError) as e:
         print(f"narrator {args.command}: {e}", file=sys.stderr)
         return 2
 

@@ -1,0 +1,99 @@
+"""Sampling speed: the batched multi-temperature sampler vs one temperature after another.
+
+    python benchmarks/sample_bench.py [--model CKPT] [--temperatures 6] [--length 400]
+
+(a) batched: Voice.write's sampler, all temperatures in one batch from one primed state.
+(b) baseline: PyTorch's word_language_model/generate.py pattern on the same model: for each
+    temperature, re-prime, then a per-character Python loop (forward one char, exp(logits/T),
+    torch.multinomial, .item()).
+Each method runs in its own process so its peak RSS is its own. Prints a table.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+
+import torch
+
+CAPTION = "a man riding a wave on top of a surfboard"
+
+
+def run_batched(model, temps, length, reps):
+    times = []
+    for r in range(reps):
+        t0 = time.perf_counter()
+        logits, state = model.prime(CAPTION)
+        model.generate(logits, state, temps, length, [r * 100 + i for i in range(len(temps))])
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+@torch.inference_mode()
+def run_baseline(model, temps, length, reps):
+    times = []
+    ids = model.vocab.encode(CAPTION)
+    for r in range(reps):
+        torch.manual_seed(r)
+        t0 = time.perf_counter()
+        for t in temps:
+            hidden = None
+            for i in ids[:-1]:
+                _, hidden = model(torch.tensor([[i]]), hidden)
+            inp = torch.tensor([[ids[-1]]])
+            out = []
+            for _ in range(length):
+                output, hidden = model(inp, hidden)
+                weights = output.squeeze().div(t).exp()
+                idx = torch.multinomial(weights, 1)[0]
+                inp.fill_(idx)
+                out.append(idx.item())
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def child(args) -> None:
+    from models.checkpoint import load_checkpoint
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    model, _ = load_checkpoint(args.model, "cpu")
+    temps = [round(0.3 + 0.15 * i, 2) for i in range(args.temperatures)]
+    fn = run_batched if args.method == "batched" else run_baseline
+    fn(model, temps, 20, 1)  # warm-up
+    secs = fn(model, temps, args.length, args.reps)
+    chars = len(temps) * args.length
+    print(json.dumps({"method": args.method, "seconds": secs, "chars_per_s": chars / secs,
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def main() -> None:
+    from models.voice import SHIPPED
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--model", default=str(SHIPPED))
+    p.add_argument("--temperatures", type=int, default=6)
+    p.add_argument("--length", type=int, default=400)
+    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--method", choices=["batched", "baseline"])
+    args = p.parse_args()
+    if args.method:
+        return child(args)
+    results = {}
+    for method in ("baseline", "batched"):
+        cmd = [sys.executable, __file__, "--method", method, "--model", args.model, "--length", str(args.length),
+               "--temperatures", str(args.temperatures), "--reps", str(args.reps), "--threads", str(args.threads)]
+        results[method] = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+    base = results["baseline"]["chars_per_s"]
+    print(f"model {args.model}, {args.temperatures} temperatures x {args.length} chars, "
+          f"{torch.get_num_threads()} threads, best of {args.reps}")
+    print(f"{'method':<10} {'seconds':>8} {'chars/s':>9} {'vs baseline':>12} {'peak RSS MB':>12}")
+    for m, r in results.items():
+        print(f"{m:<10} {r['seconds']:>8.2f} {r['chars_per_s']:>9,.0f} {r['chars_per_s'] / base:>11.1f}x "
+              f"{r['peak_rss_mb']:>12.0f}")
+
+
+if __name__ == "__main__":
+    main()

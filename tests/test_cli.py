@@ -1,0 +1,57 @@
+import json
+
+from device.cli import main
+from models.checkpoint import read_metadata
+from models.voice import Voice
+
+
+def test_write_prints_one_stanza_per_temperature(tiny_checkpoint, capsys):
+    assert main(["write", "The moon over the sea", "--model", str(tiny_checkpoint),
+                 "--temperatures", "0.3,0.5,0.7,0.9", "--length", "150", "--seed", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("~ temperature") == 4
+    assert out.count("The moon over the sea") == 4
+
+
+def test_write_json_is_machine_readable(tiny_checkpoint, capsys):
+    assert main(["write", "A cold stone", "--model", str(tiny_checkpoint), "--temperatures", "0,0.8",
+                 "--length", "100", "--seed", "5", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [s["temperature"] for s in doc["stanzas"]] == [0.0, 0.8]
+    for s in doc["stanzas"]:
+        assert s["text"].startswith("A cold stone") and s["seed"] == "A cold stone"
+        assert isinstance(s["copied_span"], int) and s["rng_seed"] >= 5
+    assert {"load_s", "prime_s", "sample_s", "guard_s"} <= set(doc["timings"])
+
+
+def test_write_with_a_corrupt_model_says_what_is_wrong(tmp_path, capsys):
+    bad = tmp_path / "broken.safetensors"
+    bad.write_bytes(b"not a model")
+    assert main(["write", "x", "--model", str(bad)]) == 2
+    assert "broken.safetensors" in capsys.readouterr().err
+
+
+def test_eval_reports_loss_and_counts_unknown_characters(tiny_checkpoint, corpus_file, tmp_path, capsys):
+    text = tmp_path / "t.txt"
+    text.write_text(corpus_file.read_text()[:3000] + "QQQ 999 \u2603\n", encoding="utf-8")
+    assert main(["eval", str(tiny_checkpoint), str(text)]) == 0
+    out = capsys.readouterr().out
+    nats = float(out.split()[0])
+    bits = float(out.split()[2])
+    assert 0 < nats < 3.5 and abs(bits - nats / 0.693147) < 0.01
+    assert "outside the model's vocabulary were not scored" in out and "9" in out
+    assert "removed by the folding rule" in out  # the snowman
+
+
+def test_export_ships_half_weights_index_and_a_sampled_preseed(trained_run, corpus_file, tmp_path, capsys):
+    out = tmp_path / "ship" / "verse.safetensors"
+    assert main(["export", str(trained_run / "best.safetensors"), str(out), "--dtype", "float16",
+                 "--corpus", str(corpus_file), "--sample-preseed"]) == 0
+    meta = read_metadata(out)
+    assert len(meta["preseed"]) > 10
+    assert out.with_suffix(".ngrams").exists()
+    assert out.stat().st_size < (trained_run / "best.safetensors").stat().st_size
+    voice = Voice.load(out, "cpu")
+    assert voice.index is not None and voice.preseed == meta["preseed"]
+    poem = voice.write("The moon", [0.5], 100, rng_seed=1)
+    assert voice.preseed not in poem.stanzas[0].text
