@@ -1,5 +1,8 @@
 """`narrator`: one command, one subcommand per stage.
 
+    narrator run [--dev] [--config FILE]      the device (dev: simulated camera and printer)
+    narrator snap [--dev] [--image FILE]      one job now
+    narrator print-test / narrator doctor
     narrator write "a man riding a wave" --temperatures 0.3,0.5,0.7,0.9 --length 400
     narrator train CORPUS... --out DIR
     narrator caption IMAGE... [--captioner scene|hf] [--json]
@@ -90,6 +93,87 @@ def cmd_export(args) -> int:
     return 0
 
 
+def _device_config(args):
+    """The config file (if any) with dev mode's overrides: simulated camera and printer."""
+    from device.config import load_config
+    overrides: dict = {}
+    if getattr(args, "dev", False):
+        overrides["camera"] = {"backend": "sim", "folder": getattr(args, "images", None) or "",
+                               "webcam": bool(getattr(args, "webcam", False))}
+        overrides["printer"] = {"backend": "sim", "out_dir": f"{args.out}/receipts"}
+        overrides["archive_dir"] = f"{args.out}/archive"
+    return load_config(args.config, overrides)
+
+
+def cmd_run(args) -> int:
+    from device.daemon import Daemon
+    config = _device_config(args)
+    log = logging.getLogger("narrator")
+    log.info("config: %s", config)
+    daemon = Daemon.from_config(config, dev=args.dev)
+    if args.dev:
+        print("dev mode: press Enter to take a photo, r + Enter to reprint, 0-9 + Enter to turn the "
+              f"knob, q to quit. Receipts go to {args.out}/receipts", file=sys.stderr)
+    daemon.run()
+    printed = sum(r.status == "printed" for r in daemon.results)
+    print(f"{printed} of {len(daemon.results)} jobs printed", file=sys.stderr)
+    return 0
+
+
+def cmd_snap(args) -> int:
+    from device.camera import SimCamera
+    from device.controls import NoControls
+    from device.daemon import Daemon
+    from models.captioners import load_image
+    config = _device_config(args)
+    daemon = Daemon.from_config(config, controls=NoControls())
+    frame = load_image(args.image) if args.image else None
+    try:
+        result = daemon.pipeline.run(daemon.voice, frame=frame)
+    finally:
+        daemon.close()
+    print(json.dumps({"job": result.job_id, "status": result.status, "caption": result.caption,
+                      "error": result.error, "timings": result.timings,
+                      "archive": str(daemon.archive.root / result.job_id)}, indent=2))
+    return 0 if result.status == "printed" else 1
+
+
+def cmd_print_test(args) -> int:
+    import numpy as np
+    from device.config import paper_dots
+    from device.printer import PrinterError, open_printer
+    from device.receipt import Paper, receipt_body, receipt_head
+    config = _device_config(args)
+    p = config.printer
+    paper = Paper(paper_dots(p.paper), p.profile, p.cutter, p.photo)
+    ramp = np.tile(np.linspace(0, 255, 256, dtype=np.uint8), (96, 1))
+    gradient = np.stack([ramp] * 3, axis=-1)
+    printer = open_printer(p)
+    printer.begin(time.strftime("print-test-%Y%m%d-%H%M%S"))
+    try:
+        printer.send(receipt_head(paper, time.strftime("%Y-%m-%d %H:%M"), config.installation or "print test",
+                                  gradient, f"{paper.columns} columns, {paper.dots} dots, profile {paper.profile}"))
+        printer.send(receipt_body(paper, ["".join(chr(c) for c in range(32, 127)),
+                                          "-" * paper.columns], "print test", printer.describe()))
+        print(printer.end() or f"sent to {printer.describe()}")
+    except PrinterError as e:
+        print(f"narrator print-test: {e}", file=sys.stderr)
+        return 1
+    finally:
+        printer.close()
+    return 0
+
+
+def cmd_doctor(args) -> int:
+    from device.doctor import run_checks
+    problems = 0
+    for ok, what, detail in run_checks(_device_config(args)):
+        problems += not ok
+        print(f"{'ok     ' if ok else 'PROBLEM'} {what}: {detail}")
+    print("all good" if not problems else f"{problems} problem(s): see the lines marked PROBLEM")
+    return 0 if not problems else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="narrator", description="A narrated-reality camera: photo -> caption -> poem -> receipt.")
     p.add_argument("-v", "--verbose", action="store_true")
@@ -111,6 +195,28 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--retries", type=int, default=3, help="resampling attempts per copying stanza")
     w.add_argument("--json", action="store_true", help="machine-readable output")
     w.set_defaults(func=cmd_write)
+
+    def device_args(q, images: bool = True):
+        q.add_argument("--config", help="TOML config file (default: built-in defaults)")
+        q.add_argument("--dev", action="store_true", help="simulated camera and printer, keyboard controls")
+        q.add_argument("--out", default="narrator-out", help="dev mode: folder for receipts and archive")
+        if images:
+            q.add_argument("--images", help="dev mode: a folder of images to use as camera frames")
+            q.add_argument("--webcam", action="store_true", help="dev mode: use the laptop's webcam")
+
+    r = sub.add_parser("run", help="run the device: press -> photo -> caption -> poem -> receipt")
+    device_args(r)
+    r.set_defaults(func=cmd_run)
+    s_ = sub.add_parser("snap", help="one job now, no button")
+    device_args(s_)
+    s_.add_argument("--image", help="use this image file instead of the camera")
+    s_.set_defaults(func=cmd_snap)
+    pt = sub.add_parser("print-test", help="print a test receipt (styles, a grey ramp, the character set)")
+    device_args(pt, images=False)
+    pt.set_defaults(func=cmd_print_test)
+    d = sub.add_parser("doctor", help="check camera, printer, serial ports, models and disk, in plain words")
+    device_args(d)
+    d.set_defaults(func=cmd_doctor)
 
     c = sub.add_parser("caption", help="caption image files")
     c.add_argument("images", nargs="+", metavar="IMAGE")
@@ -150,6 +256,8 @@ def main(argv=None) -> int:
     from models.originality import IndexError_
     try:
         return args.func(args) or 0
+    except KeyboardInterrupt:
+        return 130
     except (CheckpointError, IndexError_, FileNotFoundError, ValueError, RuntimeError) as e:
         print(f"narrator {args.command}: {e}", file=sys.stderr)
         return 2

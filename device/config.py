@@ -1,0 +1,174 @@
+"""One TOML file configures the device; every key has a default, so dev mode needs no file.
+
+    config = load_config("narrator.toml")   # ConfigError names the key that is wrong
+
+Unknown keys are errors (a typo must not silently fall back to a default). See
+docs/narrator.example.toml for every key with its meaning.
+"""
+from __future__ import annotations
+
+import dataclasses
+import sys
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class ConfigError(ValueError):
+    """The config file is unreadable or a key has a bad value; the message names the key."""
+
+
+@dataclass
+class CameraConfig:
+    backend: str = "sim"            # opencv | sim
+    source: str | int = 0           # opencv: index, device path or GStreamer pipeline
+    width: int = 1280
+    height: int = 720
+    folder: str = ""                # sim: images shown in turn (empty: generated scenes)
+    webcam: bool = False            # sim: use the laptop's webcam instead
+
+
+@dataclass
+class ControlsConfig:
+    backend: str = "keyboard"       # keyboard | none (the serial controls box comes with the hardware work)
+    port: str = "auto"              # serial: a path, or auto (find the Arduino by USB id)
+    baudrate: int = 115200
+    long_press_s: float = 1.0
+
+
+@dataclass
+class PrinterConfig:
+    backend: str = "sim"            # serial | usb | network | file | sim
+    profile: str = "POS-5890"       # python-escpos printer profile
+    paper: str | int = "58mm"       # 58mm | 80mm | width in dots
+    device: str = "/dev/usb/lp0"    # serial and file backends
+    baudrate: int = 9600
+    flow_control: str = "none"      # none | rtscts | dsrdtr (python-escpos defaults to dsrdtr)
+    host: str = ""                  # network
+    port: int = 9100
+    usb_vendor: int = 0             # usb
+    usb_product: int = 0
+    chunk_size: int = 1024          # bytes per write; cheap printers overflow on big rasters
+    chunk_pause_s: float = 0.02
+    cutter: bool = False            # cut when the printer has a cutter, else feed
+    photo: str = "raster"           # raster | ascii | none
+    out_dir: str = "narrator-out/receipts"  # sim: where receipts (.bin and .png) go
+
+
+@dataclass
+class VoiceConfig:
+    name: str = "poetry"
+    model: str = ""                 # checkpoint path; empty: the shipped model
+    temperatures: list[float] = field(default_factory=lambda: [0.3, 0.4, 0.5, 0.6, 0.7, 0.8])
+    length: int = 400
+    preseed: str | None = None      # None: the model's own pre-seed
+    captioner: str = "scene"
+
+
+@dataclass
+class Config:
+    installation: str = ""          # printed in the receipt header
+    archive_dir: str = "narrator-out/archive"
+    camera: CameraConfig = field(default_factory=CameraConfig)
+    controls: ControlsConfig = field(default_factory=ControlsConfig)
+    printer: PrinterConfig = field(default_factory=PrinterConfig)
+    voices: list[VoiceConfig] = field(default_factory=lambda: [VoiceConfig()])
+    knob_hysteresis: float = 0.04   # knob travel past a voice boundary before the voice changes
+
+    def check(self) -> "Config":
+        choices = {"camera.backend": (self.camera.backend, {"opencv", "sim"}),
+                   "controls.backend": (self.controls.backend, {"keyboard", "none"}),
+                   "printer.backend": (self.printer.backend, {"serial", "usb", "network", "file", "sim"}),
+                   "printer.flow_control": (self.printer.flow_control, {"none", "rtscts", "dsrdtr"}),
+                   "printer.photo": (self.printer.photo, {"raster", "ascii", "none"})}
+        for key, (value, allowed) in choices.items():
+            if value not in allowed:
+                raise ConfigError(f"{key}: {value!r} is not one of {', '.join(sorted(allowed))}")
+        paper_dots(self.printer.paper)
+        if not self.voices:
+            raise ConfigError("voices: define at least one [[voices]] table")
+        for i, v in enumerate(self.voices):
+            if not v.temperatures or any(t < 0 for t in v.temperatures):
+                raise ConfigError(f"voices[{i}].temperatures: give at least one temperature, each >= 0")
+            if v.length < 1:
+                raise ConfigError(f"voices[{i}].length: must be at least 1")
+        if not 0 <= self.knob_hysteresis < 0.5:
+            raise ConfigError("knob_hysteresis: must be between 0 and 0.5")
+        return self
+
+
+def paper_dots(paper: str | int) -> int:
+    """Printable width in dots: 58 mm paper is 384 dots, 80 mm is 576 (most 80 mm printers)."""
+    named = {"58mm": 384, "80mm": 576}
+    if isinstance(paper, int) and 64 <= paper <= 2048:
+        return paper
+    if isinstance(paper, str) and paper in named:
+        return named[paper]
+    raise ConfigError(f"printer.paper: {paper!r} is not 58mm, 80mm or a width in dots (64..2048)")
+
+
+def _build(cls, data, where: str):
+    """Build dataclass cls from a dict, checking every key and type; errors name the key."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where or 'config'}: expected a table, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(data) - names
+    if unknown:
+        raise ConfigError(f"{where + '.' if where else ''}{sorted(unknown)[0]}: unknown key "
+                          f"(known: {', '.join(sorted(names))})")
+    kwargs = {}
+    for key, value in data.items():
+        kwargs[key] = _convert(hints[key], value, f"{where}.{key}" if where else key)
+    return cls(**kwargs)
+
+
+def _convert(hint, value, key: str):
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, key)
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}: expected a list, got {value!r}")
+        return [_convert(args[0], v, f"{key}[{i}]") for i, v in enumerate(value)]
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        for a in args:
+            if a is type(None) and value is None:
+                return None
+            try:
+                return _convert(a, value, key)
+            except ConfigError:
+                pass
+        raise ConfigError(f"{key}: {value!r} is not a {' or '.join(getattr(a, '__name__', str(a)) for a in args)}")
+    if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if hint in (int, str, bool) and type(value) is hint:
+        return value
+    raise ConfigError(f"{key}: expected {hint.__name__}, got {value!r}")
+
+
+def load_config(path: str | Path | None = None, overrides: dict | None = None) -> Config:
+    """Defaults, then the TOML file (if any), then overrides (a dict shaped like the file)."""
+    data: dict = {}
+    if path:
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file not found: {path}") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    for section, values in (overrides or {}).items():
+        if isinstance(values, dict):
+            data.setdefault(section, {}).update(values)
+        else:
+            data[section] = values
+    try:
+        return _build(Config, data, "").check()
+    except ConfigError as e:
+        raise ConfigError(f"{path}: {e}" if path else str(e)) from None

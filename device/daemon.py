@@ -1,0 +1,140 @@
+"""The daemon: owns the device's state and turns presses into printed poems.
+
+    daemon = Daemon.from_config(load_config(path), dev=True)
+    daemon.run()            # until the controls say quit
+
+Models are loaded once at start and kept warm. Jobs run one at a time on a worker thread so
+the loop keeps reading the controls: a press during a job is acknowledged and queued, at most
+one job waits, and further presses are logged and dropped. A long press reprints the last
+receipt. The knob picks the voice.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+
+from models.captioners import get_captioner
+from models.voice import Voice
+
+from .archive import Archive
+from .camera import Camera, open_camera
+from .config import Config, paper_dots
+from .controls import Controls, open_controls
+from .knob import VoiceSelector
+from .pipeline import JobResult, LoadedVoice, Pipeline
+from .printer import Printer, open_printer
+from .receipt import Paper
+
+log = logging.getLogger(__name__)
+
+
+def load_voices(config: Config) -> list[LoadedVoice]:
+    captioners = {}
+    voices = []
+    for v in config.voices:
+        if v.captioner not in captioners:
+            captioners[v.captioner] = get_captioner(v.captioner)
+        voices.append(LoadedVoice(v.name, Voice.load(v.model or None), captioners[v.captioner],
+                                  v.temperatures, v.length, v.preseed))
+    return voices
+
+
+class Daemon:
+    def __init__(self, config: Config, camera: Camera, controls: Controls, printer: Printer,
+                 voices: list[LoadedVoice], archive: Archive):
+        self.config, self.camera, self.controls, self.printer = config, camera, controls, printer
+        self.voices, self.archive = voices, archive
+        p = config.printer
+        paper = Paper(paper_dots(p.paper), p.profile, p.cutter, p.photo)
+        self.pipeline = Pipeline(camera, printer, archive, paper, config.installation)
+        self.selector = VoiceSelector(len(voices), config.knob_hysteresis)
+        self.jobs: queue.Queue = queue.Queue()
+        self.pending = 0                 # jobs queued or running
+        self.results: list[JobResult] = []
+        self.lock = threading.Lock()
+        self.idle = threading.Event()
+        self.idle.set()
+
+    @classmethod
+    def from_config(cls, config: Config, dev: bool = False, controls: Controls | None = None) -> "Daemon":
+        t0 = time.monotonic()
+        voices = load_voices(config)
+        log.info("loaded %d voice(s) in %.2f s: %s", len(voices), time.monotonic() - t0,
+                 ", ".join(v.name for v in voices))
+        return cls(config, open_camera(config.camera), controls or open_controls(config.controls, dev),
+                   open_printer(config.printer), voices, Archive(config.archive_dir))
+
+    @property
+    def voice(self) -> LoadedVoice:
+        return self.voices[self.selector.index]
+
+    def on_press(self, long: bool = False) -> bool:
+        """Queue a job (or a reprint). Returns False when the press was dropped."""
+        with self.lock:
+            if self.pending >= 2:
+                log.info("press ignored: a job is running and another is already waiting")
+                return False
+            if self.pending == 1:
+                log.info("press acknowledged: the job will start when this one is done")
+            self.pending += 1
+            self.idle.clear()
+        self.controls.set_status("busy")
+        self.jobs.put(("reprint", None) if long else ("job", self.selector.index))
+        return True
+
+    def on_knob(self, position: float) -> None:
+        before = self.selector.index
+        if self.selector.update(position) != before:
+            log.info("voice: %s", self.voice.name)
+
+    def _worker(self) -> None:
+        while True:
+            kind, voice_index = self.jobs.get()
+            if kind == "stop":
+                return
+            try:
+                if kind == "reprint":
+                    last = self.archive.last_printed()
+                    result = self.pipeline.reprint(last) if last else JobResult("", "failed", error="nothing to reprint")
+                else:
+                    result = self.pipeline.run(self.voices[voice_index])
+            except Exception as e:  # a job must never take the daemon down
+                log.exception("job crashed")
+                result = JobResult("", "failed", error=str(e))
+            self.results.append(result)
+            with self.lock:
+                self.pending -= 1
+                done = self.pending == 0
+            self.controls.set_status("error" if result.status != "printed" else ("idle" if done else "busy"))
+            if done:
+                self.idle.set()
+
+    def run(self) -> None:
+        worker = threading.Thread(target=self._worker, name="jobs", daemon=True)
+        worker.start()
+        log.info("ready: camera %s, printer %s, controls %s, voice %s", self.camera.describe(),
+                 self.printer.describe(), self.controls.describe(), self.voice.name)
+        try:
+            while True:
+                event = self.controls.poll(timeout=0.5)
+                if event is None:
+                    continue
+                if event.kind == "press":
+                    self.on_press()
+                elif event.kind == "long_press":
+                    self.on_press(long=True)
+                elif event.kind == "knob":
+                    self.on_knob(event.value)
+                elif event.kind == "quit":
+                    break
+        finally:
+            self.idle.wait()
+            self.jobs.put(("stop", None))
+            worker.join()
+            self.close()
+
+    def close(self) -> None:
+        for part in (self.camera, self.controls, self.printer):
+            part.close()

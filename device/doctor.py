@@ -1,0 +1,53 @@
+"""`narrator doctor`: check each part of the device and say in plain words what is wrong."""
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+
+def run_checks(config):
+    """Yield (ok, what, detail) for config, models, captioners, camera, printer, serial, disk."""
+    yield True, "config", "valid"
+    from models.captioners import NAMES, get_captioner
+    from models.voice import Voice
+    for v in config.voices:
+        t0 = time.monotonic()
+        try:
+            voice = Voice.load(v.model or None)
+            guard = "originality index present" if voice.index else "NO originality index (copying unchecked)"
+            yield True, f"voice {v.name!r}", f"{voice.name} loaded in {time.monotonic() - t0:.2f} s; {guard}"
+        except Exception as e:
+            yield False, f"voice {v.name!r}", f"{e} -- fix voices.model in the config or retrain/export the model"
+        try:
+            get_captioner(v.captioner)
+            yield True, f"captioner {v.captioner!r}", "ready"
+        except Exception as e:
+            yield False, f"captioner {v.captioner!r}", f"{e} (known: {', '.join(NAMES)})"
+    from device.camera import open_camera
+    try:
+        cam = open_camera(config.camera)
+        try:
+            rgb = cam.frame()
+            yield True, "camera", f"{cam.describe()}: got a {rgb.shape[1]}x{rgb.shape[0]} frame"
+        finally:
+            cam.close()
+    except Exception as e:
+        yield False, "camera", f"{e}"
+    from device.printer import open_printer
+    printer = open_printer(config.printer)
+    ok, why = printer.status()
+    yield ok, "printer", f"{printer.describe()}: " + ("ready" if ok else why)
+    printer.close()
+    try:
+        from serial.tools import list_ports
+        ports = [f"{p.device} ({p.vid:04x}:{p.pid:04x} {p.description})" if p.vid else p.device
+                 for p in list_ports.comports()]
+        yield True, "serial ports", ", ".join(ports) if ports else "none found (no Arduino or serial printer plugged in)"
+    except Exception as e:
+        yield False, "serial ports", f"cannot list serial ports: {e}"
+    archive = Path(config.archive_dir)
+    archive.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(archive).free / 2**20
+    yield free > 500, "disk", f"{free:,.0f} MiB free for the archive in {archive}" + (
+        "" if free > 500 else ": free some space, or the archive will fill the disk")

@@ -1,0 +1,173 @@
+"""Printers: a real ESC/POS printer through python-escpos, and a simulated twin.
+
+    printer = open_printer(config.printer)
+    printer.begin(job_id); printer.send(head_bytes); printer.send(body_bytes); printer.end()
+
+The receipt's bytes come from device/receipt.py; a printer only moves them. Rasters go out in
+chunks with a short pause, because cheap printers garble or drop data when their buffer
+overflows. SimPrinter keeps each receipt's raw bytes (.bin) and a PNG decoded from those very
+bytes in a folder, and echoes the text on the terminal.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+from .escpos_decode import decode, render
+
+log = logging.getLogger(__name__)
+
+
+class PrinterError(RuntimeError):
+    """The printer is missing, off, out of paper or failed mid-receipt; the message says which."""
+
+
+class Printer:
+    name = "printer"
+
+    def __init__(self):
+        self.first_byte_at: float | None = None   # monotonic time of the job's first byte
+        self.last_byte_at: float | None = None
+
+    def begin(self, job_id: str) -> None:
+        self.job_id, self.first_byte_at, self.last_byte_at = job_id, None, None
+
+    def send(self, data: bytes) -> None:
+        if self.first_byte_at is None:
+            self.first_byte_at = time.monotonic()
+        self._write(data)
+        self.last_byte_at = time.monotonic()
+
+    def end(self) -> dict:
+        """Finish the job; returns what was produced (paths for the simulator)."""
+        return {}
+
+    def status(self) -> tuple[bool, str]:
+        """(ready, reason): online and with paper where the printer can tell."""
+        return True, ""
+
+    def _write(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def describe(self) -> str:
+        return self.name
+
+
+class EscposPrinter(Printer):
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+        self.name = cfg.backend
+        self._dev = None
+
+    def _open(self):
+        from escpos import printer as ep
+        c = self.cfg
+        try:
+            if c.backend == "serial":
+                dev = ep.Serial(c.device, baudrate=c.baudrate, dsrdtr=c.flow_control == "dsrdtr", profile=c.profile)
+                dev.open()
+                if c.flow_control == "rtscts":
+                    dev.device.rtscts = True
+            elif c.backend == "usb":
+                dev = ep.Usb(c.usb_vendor, c.usb_product, profile=c.profile)
+                dev.open()
+            elif c.backend == "network":
+                dev = ep.Network(c.host, c.port, profile=c.profile)
+                dev.open()
+            else:
+                dev = ep.File(c.device, profile=c.profile)
+                dev.open()
+        except Exception as e:  # python-escpos raises its own errors, OSError or usb errors
+            raise PrinterError(f"cannot open the {c.backend} printer ({self.describe()}): {e}. "
+                               "Is it plugged in and switched on?") from None
+        return dev
+
+    def _write(self, data: bytes) -> None:
+        if self._dev is None:
+            self._dev = self._open()
+        step = max(1, self.cfg.chunk_size)
+        try:
+            for i in range(0, len(data), step):
+                self._dev._raw(data[i:i + step])
+                if self.cfg.chunk_pause_s and i + step < len(data):
+                    time.sleep(self.cfg.chunk_pause_s)
+        except Exception as e:
+            self.close()
+            raise PrinterError(f"the printer ({self.describe()}) failed mid-receipt: {e}") from None
+
+    def status(self) -> tuple[bool, str]:
+        if self.cfg.backend == "file":
+            ok = Path(self.cfg.device).exists()
+            return ok, "" if ok else f"{self.cfg.device} does not exist: is the printer plugged in?"
+        try:
+            if self._dev is None:
+                self._dev = self._open()
+            if not self._dev.is_online():
+                return False, "the printer does not answer (off, or a cover open?)"
+            if self._dev.paper_status() == 0:
+                return False, "the printer is out of paper"
+        except PrinterError as e:
+            return False, str(e)
+        except Exception as e:
+            self.close()
+            return False, f"printer status query failed: {e}"
+        return True, ""
+
+    def close(self) -> None:
+        if self._dev is not None:
+            try:
+                self._dev.close()
+            except Exception:
+                pass
+            self._dev = None
+
+    def describe(self) -> str:
+        c = self.cfg
+        where = {"serial": f"{c.device} @ {c.baudrate} baud", "usb": f"usb {c.usb_vendor:04x}:{c.usb_product:04x}",
+                 "network": f"{c.host}:{c.port}", "file": c.device}[c.backend]
+        return f"{c.backend} {where}, profile {c.profile}"
+
+
+class SimPrinter(Printer):
+    name = "sim"
+
+    def __init__(self, out_dir: str | Path, width_dots: int = 384, echo: bool = True):
+        super().__init__()
+        self.out_dir, self.width, self.echo = Path(out_dir), width_dots, echo
+        self.buffer = bytearray()
+        self.receipts: list[Path] = []
+
+    def begin(self, job_id: str) -> None:
+        super().begin(job_id)
+        self.buffer = bytearray()
+
+    def _write(self, data: bytes) -> None:
+        self.buffer += data
+
+    def end(self) -> dict:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        data = bytes(self.buffer)
+        bin_path, png_path = self.out_dir / f"{self.job_id}.bin", self.out_dir / f"{self.job_id}.png"
+        bin_path.write_bytes(data)
+        doc = decode(data)
+        render(doc, self.width).save(png_path)
+        self.receipts.append(png_path)
+        if self.echo:
+            print(doc.text.rstrip() + f"\n[receipt: {png_path}]\n", file=sys.stderr, flush=True)
+        return {"bin": str(bin_path), "png": str(png_path)}
+
+    def describe(self) -> str:
+        return f"sim -> {self.out_dir}"
+
+
+def open_printer(cfg) -> Printer:
+    from .config import paper_dots
+    if cfg.backend == "sim":
+        return SimPrinter(cfg.out_dir, paper_dots(cfg.paper))
+    return EscposPrinter(cfg)

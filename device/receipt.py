@@ -1,0 +1,96 @@
+"""The receipt, written in ESC/POS through python-escpos: header, photo, caption, poem, footer.
+
+Layout is written as text, image and cut calls on python-escpos's Dummy printer, which turns
+them into the exact bytes a printer receives; the connection (device/printer.py) only moves
+bytes. A receipt is built in two parts so the head (header, photo, caption) can print while
+the poem is still being written.
+"""
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+
+import numpy as np
+from escpos.printer import Dummy
+from PIL import Image, ImageEnhance, ImageOps
+
+ASCII_RAMP = "@%#*+=-:. "   # dark -> light
+
+
+@dataclass
+class Paper:
+    dots: int = 384           # printable width
+    profile: str = "POS-5890"
+    cutter: bool = False
+    photo: str = "raster"     # raster | ascii | none
+
+    @property
+    def columns(self) -> int:
+        return self.dots // 12   # font A is 12 dots wide
+
+
+def _printer(paper: Paper) -> Dummy:
+    return Dummy(profile=paper.profile)
+
+
+def dithered(rgb: np.ndarray, width: int) -> Image.Image:
+    """A 1-bit photo for thermal paper: autocontrast and a contrast lift first (faces survive
+    dithering better), then Floyd-Steinberg at the paper's width."""
+    im = ImageOps.autocontrast(Image.fromarray(rgb).convert("L"), cutoff=1)
+    im = ImageEnhance.Contrast(im).enhance(1.3)
+    h = max(1, round(im.height * width / im.width))
+    return im.resize((width, h), Image.LANCZOS).convert("1")
+
+
+def ascii_art(rgb: np.ndarray, columns: int) -> str:
+    """The photo as characters; a character cell is about twice as tall as wide."""
+    im = Image.fromarray(rgb).convert("L")
+    im = ImageOps.autocontrast(im, cutoff=1)
+    rows = max(1, round(im.height / im.width * columns / 2))
+    a = np.asarray(im.resize((columns, rows), Image.BOX), dtype=np.float32) / 255
+    idx = np.minimum((a * len(ASCII_RAMP)).astype(int), len(ASCII_RAMP) - 1)
+    return "\n".join("".join(ASCII_RAMP[i] for i in row) for row in idx) + "\n"
+
+
+def wrap(text: str, columns: int) -> str:
+    """Word-wrap each line to the paper's columns, keeping the poem's own line breaks."""
+    out = []
+    for line in text.split("\n"):
+        indent = len(line) - len(line.lstrip(" "))
+        out.extend(textwrap.wrap(line, columns, subsequent_indent=" " * min(indent, 4),
+                                 break_long_words=True) or [""])
+    return "\n".join(out) + "\n"
+
+
+def receipt_head(paper: Paper, when: str, installation: str, rgb: np.ndarray | None, caption: str) -> bytes:
+    p = _printer(paper)
+    p.set(align="center", bold=True, double_height=True)
+    p.text(wrap(installation or "narrated reality", paper.columns))
+    p.set_with_default(align="center")
+    p.text(when + "\n")
+    p.ln(1)
+    if rgb is not None and paper.photo == "raster":
+        p.image(dithered(rgb, paper.dots), impl="bitImageRaster")
+    elif rgb is not None and paper.photo == "ascii":
+        p.set_with_default(align="left")
+        p.text(ascii_art(rgb, paper.columns))
+    p.ln(1)
+    p.set_with_default(align="left", bold=True)
+    p.text(wrap(caption, paper.columns))
+    p.set_with_default()
+    p.ln(1)
+    return p.output
+
+
+def receipt_body(paper: Paper, stanzas: list[str], voice: str, job_id: str) -> bytes:
+    p = _printer(paper)
+    p.set_with_default(align="left")
+    for stanza in stanzas:
+        p.text(wrap(stanza, paper.columns))
+        p.ln(1)
+    p.set_with_default(align="center")
+    p.text(f"~ {voice} ~\n{job_id}\n")
+    p.ln(4)  # feed past the tear bar or the blade
+    if paper.cutter:
+        p.cut(feed=False)  # GS V even when the profile does not list a cutter
+    return p.output
