@@ -1,0 +1,64 @@
+"""Cameras: real OpenCV decoding (a video file stands in for a V4L2 device) and the simulator."""
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from device.camera import CameraError, OpenCVCamera, SimCamera, generated_scene
+
+
+@pytest.fixture
+def video(tmp_path):
+    """A short MJPG video whose frames are uniformly one grey level each (10, 20, ...)."""
+    path = tmp_path / "cam.avi"
+    w = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 30, (160, 120))
+    assert w.isOpened()
+    for i in range(30):
+        w.write(np.full((120, 160, 3), 10 + i * 8, np.uint8))
+    w.release()
+    return path
+
+
+def test_opencv_camera_returns_fresh_frames_and_reopens_at_the_end(video):
+    cam = OpenCVCamera(str(video), fresh_timeout_s=5)
+    try:
+        levels = set()
+        for _ in range(40):   # more frames than the file holds: the grabber must reopen it
+            rgb = cam.frame()
+            assert rgb.shape == (120, 160, 3) and rgb.dtype == np.uint8
+            levels.add(int(rgb.mean()) // 8)
+        assert len(levels) > 1   # frames move on: never one stale frame
+    finally:
+        cam.close()
+
+
+def test_a_missing_camera_is_a_clear_error(tmp_path):
+    cam = OpenCVCamera(str(tmp_path / "video9"), fresh_timeout_s=0.5)
+    try:
+        with pytest.raises(CameraError, match="video9"):
+            cam.frame()
+    finally:
+        cam.close()
+
+
+def test_sim_camera_shows_a_folder_in_turn(tmp_path):
+    for i, colour in enumerate([(255, 0, 0), (0, 255, 0)]):
+        Image.new("RGB", (40, 30), colour).save(tmp_path / f"{i}.png")
+    (tmp_path / "notes.txt").write_text("not an image")
+    cam = SimCamera(tmp_path)
+    firsts = [tuple(cam.frame()[0, 0]) for _ in range(3)]
+    assert firsts == [(255, 0, 0), (0, 255, 0), (255, 0, 0)]
+
+
+def test_sim_camera_errors(tmp_path):
+    with pytest.raises(CameraError, match="no images"):
+        SimCamera(tmp_path)
+    (tmp_path / "bad.jpg").write_bytes(b"garbage")
+    with pytest.raises(CameraError, match="bad.jpg"):
+        SimCamera(tmp_path).frame()
+
+
+def test_generated_scenes_vary():
+    frames = [generated_scene(i) for i in range(4)]
+    assert all(f.shape == (720, 1280, 3) for f in frames)
+    assert len({int(f.mean()) for f in frames}) == 4

@@ -1,0 +1,140 @@
+"""The device end to end in dev mode: scripted presses and knob, simulated camera and printer,
+checked through the archive and the ESC/POS bytes."""
+import json
+import threading
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from device.archive import Archive
+from device.camera import Camera, CameraError, SimCamera, generated_scene
+from device.config import load_config
+from device.controls import ScriptedControls
+from device.daemon import Daemon
+from device.escpos_decode import decode
+from device.knob import VoiceSelector
+from device.pipeline import LoadedVoice
+from device.printer import SimPrinter
+from models.captioners import get_captioner
+from models.voice import Voice
+
+
+@pytest.fixture(scope="module")
+def tiny_voice(tiny_checkpoint):
+    return Voice.load(tiny_checkpoint, "cpu")
+
+
+def make_daemon(tmp_path, tiny_voice, camera=None, n_voices=1):
+    config = load_config(overrides={"archive_dir": str(tmp_path / "archive")})
+    scene = get_captioner("scene")
+    voices = [LoadedVoice(f"voice{i}", tiny_voice, scene, [0.3 + 0.3 * i, 0.9], 120) for i in range(n_voices)]
+    controls = ScriptedControls()
+    printer = SimPrinter(tmp_path / "receipts", 384, echo=False)
+    d = Daemon(config, camera or SimCamera(), controls, printer, voices, Archive(tmp_path / "archive"))
+    return d, controls
+
+
+def test_a_press_prints_a_receipt_end_to_end(tmp_path, tiny_voice):
+    d, controls = make_daemon(tmp_path, tiny_voice)
+    controls.press()
+    controls.quit()
+    d.run()
+    (result,) = d.results
+    assert result.status == "printed", result.error
+    job = d.archive.root / result.job_id
+    record = json.loads((job / "job.json").read_text())
+    assert record["status"] == "printed" and record["caption"] == result.caption
+    assert [s["temperature"] for s in record["stanzas"]] == [0.3, 0.9]
+    assert Image.open(job / "frame.jpg").size == (1280, 720)
+    doc = decode((job / "receipt.bin").read_bytes())
+    assert result.caption in doc.text.replace("\n", " ")
+    assert len(doc.rasters) == 1 and doc.rasters[0].shape[1] == 384
+    for stanza in record["stanzas"]:
+        first_words = " ".join(stanza["text"].split()[:3])
+        assert first_words in " ".join(doc.text.split())
+    assert (tmp_path / "receipts" / f"{result.job_id}.png").exists()
+    assert (tmp_path / "receipts" / f"{result.job_id}.bin").read_bytes() == (job / "receipt.bin").read_bytes()
+    assert record["timings"]["first_byte_s"] < record["timings"]["last_byte_s"]
+    assert controls.status_history[-1] == "idle" and "busy" in controls.status_history
+
+
+def test_the_knob_picks_the_voice(tmp_path, tiny_voice):
+    d, controls = make_daemon(tmp_path, tiny_voice, n_voices=2)
+    controls.press()
+    controls.knob(0.95)
+    controls.press()
+    controls.quit()
+    d.run()
+    voices = [json.loads((d.archive.root / r.job_id / "job.json").read_text())["voice"] for r in d.results]
+    assert voices == ["voice0", "voice1"]
+
+
+def test_knob_hysteresis_stops_flicker():
+    sel = VoiceSelector(2, hysteresis=0.05)
+    assert [sel.update(p) for p in (0.1, 0.49, 0.52, 0.54, 0.49, 0.53)] == [0, 0, 0, 0, 0, 0]
+    assert sel.update(0.56) == 1
+    assert [sel.update(p) for p in (0.48, 0.46, 0.51)] == [1, 1, 1]
+    assert sel.update(0.44) == 0
+    assert VoiceSelector(1).update(0.99) == 0
+
+
+class GatedCamera(Camera):
+    """Blocks in frame() until released, so a test can press while a job runs."""
+
+    def __init__(self):
+        self.gate, self.calls = threading.Event(), 0
+
+    def frame(self):
+        self.calls += 1
+        self.gate.wait(10)
+        return generated_scene(self.calls)
+
+
+def test_presses_during_a_job_queue_at_most_one_more(tmp_path, tiny_voice):
+    cam = GatedCamera()
+    d, controls = make_daemon(tmp_path, tiny_voice, camera=cam)
+    runner = threading.Thread(target=d.run)
+    runner.start()
+    assert d.on_press() is True          # runs (blocked in the camera)
+    assert d.on_press() is True          # acknowledged, waits
+    assert d.on_press() is False         # dropped
+    assert d.on_press() is False
+    cam.gate.set()
+    controls.quit()
+    runner.join(30)
+    assert [r.status for r in d.results] == ["printed", "printed"]
+
+
+def test_a_long_press_reprints_the_last_receipt(tmp_path, tiny_voice):
+    d, controls = make_daemon(tmp_path, tiny_voice)
+    controls.press()
+    controls.long_press()
+    controls.quit()
+    d.run()
+    first = d.results[0].job_id
+    reprint = tmp_path / "receipts" / f"{first}-reprint.bin"
+    assert reprint.read_bytes() == (d.archive.root / first / "receipt.bin").read_bytes()
+
+
+class FlakyCamera(Camera):
+    def __init__(self):
+        self.calls = 0
+
+    def frame(self):
+        self.calls += 1
+        if self.calls == 1:
+            raise CameraError("camera 0 stopped delivering frames")
+        return generated_scene(0)
+
+
+def test_a_failed_job_is_archived_with_its_reason_and_the_next_press_works(tmp_path, tiny_voice):
+    d, controls = make_daemon(tmp_path, tiny_voice, camera=FlakyCamera())
+    controls.press()
+    controls.press()
+    controls.quit()
+    d.run()
+    assert [r.status for r in d.results] == ["failed", "printed"]
+    record = json.loads((d.archive.root / d.results[0].job_id / "job.json").read_text())
+    assert record["status"] == "failed" and "stopped delivering frames" in record["error"]
+    assert "error" in controls.status_history
