@@ -1,0 +1,56 @@
+"""The device commands in dev mode: snap, print-test, doctor, run (keyboard on stdin)."""
+import json
+import subprocess
+import sys
+
+from PIL import Image
+
+from device.cli import main
+from device.escpos_decode import decode
+
+
+def dev_config(tmp_path, model):
+    cfg = tmp_path / "dev.toml"
+    cfg.write_text(f'[[voices]]\nmodel = "{model}"\ntemperatures = [0.5, 0.8]\nlength = 100\n')
+    return cfg
+
+
+def test_snap_with_an_image_file(tmp_path, tiny_checkpoint, capsys):
+    img = tmp_path / "photo.png"
+    Image.new("RGB", (320, 240), (200, 30, 30)).save(img)
+    assert main(["snap", "--dev", "--config", str(dev_config(tmp_path, tiny_checkpoint)),
+                 "--out", str(tmp_path / "out"), "--image", str(img)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["status"] == "printed" and "red" in doc["caption"]
+    receipt = decode(open(f"{doc['archive']}/receipt.bin", "rb").read())
+    assert receipt.rasters and doc["caption"] in " ".join(receipt.text.split())
+
+
+def test_print_test_in_dev_mode(tmp_path, capsys):
+    assert main(["print-test", "--dev", "--out", str(tmp_path)]) == 0
+    (png,) = (tmp_path / "receipts").glob("print-test-*.png")
+    (binf,) = (tmp_path / "receipts").glob("print-test-*.bin")
+    text = decode(binf.read_bytes()).text
+    assert "32 columns, 384 dots" in text and "~" in text
+    assert Image.open(png).width == 384
+
+
+def test_doctor_reports_problems_in_plain_words(tmp_path, capsys):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(f'archive_dir = "{tmp_path}/a"\n[printer]\nbackend = "file"\ndevice = "{tmp_path}/lp7"\n'
+                   f'[[voices]]\nmodel = "{tmp_path}/missing.safetensors"\n')
+    assert main(["doctor", "--config", str(cfg)]) == 1
+    out = capsys.readouterr().out
+    assert "PROBLEM voice 'poetry'" in out and "missing.safetensors" in out
+    assert "PROBLEM printer" in out and "lp7" in out
+    assert "ok      camera" in out and "ok      disk" in out
+
+
+def test_run_dev_reads_the_keyboard(tmp_path, tiny_checkpoint):
+    cfg = dev_config(tmp_path, tiny_checkpoint)
+    r = subprocess.run([sys.executable, "-c", "import sys; from device.cli import main; sys.exit(main())",
+                        "run", "--dev", "--config", str(cfg), "--out", str(tmp_path / "out")],
+                       input="\n9\n\nq\n", capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "2 of 2 jobs printed" in r.stderr
+    assert len(list((tmp_path / "out" / "receipts").glob("*.png"))) == 2
