@@ -35,10 +35,10 @@ class CameraConfig:
 
 @dataclass
 class ControlsConfig:
-    backend: str = "keyboard"       # keyboard | none (the serial controls box comes with the hardware work)
+    backend: str = "keyboard"       # serial | keyboard | none
     port: str = "auto"              # serial: a path, or auto (find the Arduino by USB id)
     baudrate: int = 115200
-    long_press_s: float = 1.0
+    reset_wait_s: float = 2.0       # serial: opening an Uno's port reboots it; wait this long
 
 
 @dataclass
@@ -82,7 +82,7 @@ class Config:
 
     def check(self) -> "Config":
         choices = {"camera.backend": (self.camera.backend, {"opencv", "sim"}),
-                   "controls.backend": (self.controls.backend, {"keyboard", "none"}),
+                   "controls.backend": (self.controls.backend, {"serial", "keyboard", "none"}),
                    "printer.backend": (self.printer.backend, {"serial", "usb", "network", "file", "sim"}),
                    "printer.flow_control": (self.printer.flow_control, {"none", "rtscts", "dsrdtr"}),
                    "printer.photo": (self.printer.photo, {"raster", "ascii", "none"})}

@@ -114,4 +114,7 @@ def open_controls(cfg, dev: bool = False) -> Controls:
     """Dev mode always reads the keyboard; otherwise the backend named in config."""
     if cfg.backend == "keyboard" or dev:
         return KeyboardControls()
+    if cfg.backend == "serial":
+        from .serial_controls import SerialControls
+        return SerialControls(cfg.port, cfg.baudrate, cfg.reset_wait_s)
     return NoControls()

@@ -7,6 +7,10 @@ Models are loaded once at start and kept warm. Jobs run one at a time on a worke
 the loop keeps reading the controls: a press during a job is acknowledged and queued, at most
 one job waits, and further presses are logged and dropped. A long press reprints the last
 receipt. The knob picks the voice.
+
+Under systemd it reports READY=1 once the models are loaded, STATUS= on every change, and pings
+the watchdog from the main loop, but only while no job has been stuck for longer than
+job_timeout_s, so a hung job gets the service restarted.
 """
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ from .knob import VoiceSelector
 from .pipeline import JobResult, LoadedVoice, Pipeline
 from .printer import Printer, open_printer
 from .receipt import Paper
+from .sdnotify import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +48,8 @@ def load_voices(config: Config) -> list[LoadedVoice]:
 
 class Daemon:
     def __init__(self, config: Config, camera: Camera, controls: Controls, printer: Printer,
-                 voices: list[LoadedVoice], archive: Archive):
+                 voices: list[LoadedVoice], archive: Archive, notifier: Notifier | None = None,
+                 job_timeout_s: float = 120.0):
         self.config, self.camera, self.controls, self.printer = config, camera, controls, printer
         self.voices, self.archive = voices, archive
         p = config.printer
@@ -56,6 +62,9 @@ class Daemon:
         self.lock = threading.Lock()
         self.idle = threading.Event()
         self.idle.set()
+        self.notifier = notifier or Notifier()
+        self.job_timeout_s = job_timeout_s
+        self.job_started: float | None = None
 
     @classmethod
     def from_config(cls, config: Config, dev: bool = False, controls: Controls | None = None) -> "Daemon":
@@ -80,7 +89,7 @@ class Daemon:
                 log.info("press acknowledged: the job will start when this one is done")
             self.pending += 1
             self.idle.clear()
-        self.controls.set_status("busy")
+        self.set_status("busy", f"busy: {self.pending - 1} waiting")
         self.jobs.put(("reprint", None) if long else ("job", self.selector.index))
         return True
 
@@ -89,11 +98,17 @@ class Daemon:
         if self.selector.update(position) != before:
             log.info("voice: %s", self.voice.name)
 
+    def set_status(self, status: str, text: str) -> None:
+        """One place for the state every watcher sees: the box's LED and systemd's STATUS."""
+        self.controls.set_status(status)
+        self.notifier.status(text)
+
     def _worker(self) -> None:
         while True:
             kind, voice_index = self.jobs.get()
             if kind == "stop":
                 return
+            self.job_started = time.monotonic()
             try:
                 if kind == "reprint":
                     last = self.archive.last_printed()
@@ -103,11 +118,15 @@ class Daemon:
             except Exception as e:  # a job must never take the daemon down
                 log.exception("job crashed")
                 result = JobResult("", "failed", error=str(e))
+            self.job_started = None
             self.results.append(result)
             with self.lock:
                 self.pending -= 1
                 done = self.pending == 0
-            self.controls.set_status("error" if result.status != "printed" else ("idle" if done else "busy"))
+            if result.status != "printed":
+                self.set_status("error", f"error: job {result.job_id or '?'} {result.status}: {result.error}")
+            else:
+                self.set_status("idle" if done else "busy", f"printed {result.job_id}" + ("" if done else "; next job running"))
             if done:
                 self.idle.set()
 
@@ -116,9 +135,13 @@ class Daemon:
         worker.start()
         log.info("ready: camera %s, printer %s, controls %s, voice %s", self.camera.describe(),
                  self.printer.describe(), self.controls.describe(), self.voice.name)
+        self.notifier.ready(f"ready: voice {self.voice.name}")
+        tick = min(0.5, self.notifier.watchdog_interval or 0.5)
         try:
             while True:
-                event = self.controls.poll(timeout=0.5)
+                if self.job_started is None or time.monotonic() - self.job_started < self.job_timeout_s:
+                    self.notifier.watchdog()
+                event = self.controls.poll(timeout=tick)
                 if event is None:
                     continue
                 if event.kind == "press":
@@ -130,6 +153,7 @@ class Daemon:
                 elif event.kind == "quit":
                     break
         finally:
+            self.notifier.stopping()
             self.idle.wait()
             self.jobs.put(("stop", None))
             worker.join()

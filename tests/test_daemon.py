@@ -2,6 +2,7 @@
 checked through the archive and the ESC/POS bytes."""
 import json
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -138,3 +139,58 @@ def test_a_failed_job_is_archived_with_its_reason_and_the_next_press_works(tmp_p
     record = json.loads((d.archive.root / d.results[0].job_id / "job.json").read_text())
     assert record["status"] == "failed" and "stopped delivering frames" in record["error"]
     assert "error" in controls.status_history
+
+
+def test_systemd_notify_ready_status_and_watchdog(tmp_path, tiny_voice):
+    import socket
+
+    from device.sdnotify import Notifier
+    sock_path = tmp_path / "notify.sock"
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(sock_path))
+    sock.settimeout(0.5)
+    messages = []
+
+    def listen():  # systemd reads all the time; so does this test
+        while True:
+            try:
+                messages.append(sock.recv(4096).decode())
+            except socket.timeout:
+                return
+    listener = threading.Thread(target=listen)
+    listener.start()
+    d, controls = make_daemon(tmp_path, tiny_voice)
+    d.notifier = Notifier({"NOTIFY_SOCKET": str(sock_path), "WATCHDOG_USEC": "200000"})
+    runner = threading.Thread(target=d.run)
+    runner.start()
+    controls.press()
+    time.sleep(1.0)
+    controls.quit()
+    runner.join(30)
+    listener.join(30)
+    assert not runner.is_alive()
+    assert messages[0].startswith("READY=1\nSTATUS=ready")
+    assert messages.count("WATCHDOG=1") >= 3
+    statuses = [m for m in messages if m.startswith("STATUS=")]
+    assert any("busy" in m for m in statuses) and any("printed" in m for m in statuses)
+    assert "STOPPING=1" in messages
+
+
+def test_a_stalled_notify_reader_never_blocks_the_device(tmp_path):
+    import socket
+
+    from device.sdnotify import Notifier
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(tmp_path / "n.sock"))          # bound, never read
+    n = Notifier({"NOTIFY_SOCKET": str(tmp_path / "n.sock")})
+    t0 = time.monotonic()
+    for _ in range(200):
+        n.status("x" * 100)
+    assert time.monotonic() - t0 < 5
+
+
+def test_no_notify_socket_means_no_op():
+    from device.sdnotify import Notifier
+    n = Notifier({})
+    assert not n.enabled and n.send("READY=1") is False
+    n.watchdog()
