@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
+from .engine import StepEngine, draw, uniforms_for
 from .text import Vocab
 
 
@@ -59,6 +59,7 @@ class CharLSTM(nn.Module):
                             dropout=config.dropout if config.num_layers > 1 else 0.0,
                             batch_first=True)
         self.head = nn.Linear(config.rnn_size, V)
+        self.engine_dtype = torch.float32   # the step engine's dtype (bfloat16/float16 optional)
 
     def forward(self, ids: torch.Tensor, state=None):
         """ids (batch, time) -> logits (batch, time, vocab), new (h, c)."""
@@ -72,44 +73,49 @@ class CharLSTM(nn.Module):
         return self.head.weight.device
 
     @torch.inference_mode()
-    def prime(self, text: str):
-        """Run the LSTM over clean text once; return (logits of its last step (1, V), state)."""
+    def prime(self, text: str, state=None):
+        """Run the LSTM over clean text once, from `state` (default: zeros); return (logits of
+        its last step (1, V), state)."""
         ids = self.vocab.encode(text or "\n")
         x = torch.tensor([ids], dtype=torch.long, device=self.device)
-        logits, state = self(x)
+        logits, state = self(x, state)
         return logits[:, -1], state
 
     @torch.inference_mode()
     def generate(self, logits, state, temperatures: list[float], length: int,
-                 seeds: list[int], top_k: int | None = None) -> torch.Tensor:
+                 seeds: list[int], top_k: int | None = None, engine: bool = True) -> torch.Tensor:
         """Sample `length` ids for each temperature from one primed (logits, state), as one batch.
 
         Temperature 0 means greedy (argmax). Row i uses the random stream torch.Generator
         seeded with seeds[i]: its uniforms are drawn up front and turned into characters by
-        inverse-CDF lookup, so nothing in the loop waits on the host.
+        inverse-CDF lookup, so nothing in the loop waits on the host. The step runs on the
+        packed-weight engine (models/engine.py); engine=False steps through nn.LSTM instead,
+        the reference the engine is tested and benchmarked against.
         """
+        if engine:
+            return self.engine(len(temperatures)).generate(logits, state, temperatures, length, seeds, top_k)
         B, dev = len(temperatures), self.device
-        uniforms = torch.stack([torch.rand(length, generator=torch.Generator().manual_seed(s))
-                                for s in seeds]).to(dev)
+        uniforms = uniforms_for(seeds, length, dev)
         temps = torch.tensor(temperatures, dtype=torch.float32, device=dev).unsqueeze(1)
-        greedy = temps <= 0
-        temps = temps.clamp_min(1e-6)
+        greedy, inv_temps = (temps <= 0).squeeze(1), 1.0 / temps.clamp_min(1e-6)
         logits = logits.expand(B, -1).float()
         h, c = (s.expand(-1, B, -1).contiguous() for s in state)
         out = torch.empty(B, length, dtype=torch.long, device=dev)
         for t in range(length):
-            scaled = logits / temps
-            if top_k:
-                kth = scaled.topk(min(top_k, scaled.size(1)), dim=1).values[:, -1:]
-                scaled = scaled.masked_fill(scaled < kth, float("-inf"))
-            cdf = F.softmax(scaled, dim=1).cumsum(dim=1)
-            drawn = (cdf < uniforms[:, t:t + 1] * cdf[:, -1:]).sum(dim=1)
-            drawn = drawn.clamp_max(cdf.size(1) - 1)
-            nxt = torch.where(greedy.squeeze(1), logits.argmax(dim=1), drawn)
+            nxt = draw(logits, inv_temps, greedy, uniforms[:, t], top_k)
             out[:, t] = nxt
             step_logits, (h, c) = self(nxt.unsqueeze(1), (h, c))
             logits = step_logits[:, -1].float()
         return out
+
+    def engine(self, batch: int, dtype: torch.dtype | None = None) -> StepEngine:
+        """The step engine for this batch size, built once and kept (weights packed once)."""
+        dtype = dtype or self.engine_dtype
+        key = (batch, dtype, self.device)
+        engines = self.__dict__.setdefault("_engines", {})
+        if key not in engines:
+            engines[key] = StepEngine(self, batch, dtype)
+        return engines[key]
 
     def sample(self, seed: str, temperatures: list[float], length: int, preseed: str = "",
                top_k: int | None = None, rng_seed: int | None = None) -> list[str]:
