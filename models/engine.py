@@ -40,8 +40,14 @@ def uniforms_for(seeds: list[int], length: int, device) -> torch.Tensor:
 
 
 class StepEngine:
-    def __init__(self, model, batch: int, dtype: torch.dtype = torch.float32, chunk: int = 32):
-        self.model, self.B, self.dtype = model, batch, dtype
+    def __init__(self, model, batch: int, dtype: torch.dtype = torch.float32, chunk: int = 32,
+                 int8: bool = False):
+        """dtype: of weights and buffers (float32; bfloat16 or float16 halve the bytes read).
+        int8: CPU only, weights quantised per output channel, matmuls through PyTorch's dynamic
+        quantised linear (fbgemm/onednn); a quarter of the bytes, some loss of accuracy."""
+        if int8 and (dtype != torch.float32 or model.device.type != "cpu"):
+            raise ValueError("int8 runs on the CPU with float32 activations")
+        self.model, self.B, self.dtype, self.int8 = model, batch, dtype, int8
         dev = model.device
         self.device, self.chunk = dev, chunk
         lstm = model.lstm
@@ -62,6 +68,9 @@ class StepEngine:
             self.head_w = model.head.weight.detach().t().contiguous().to(dtype)
             self.head_b = model.head.bias.detach().to(dtype).expand(batch, -1).contiguous()
         self.E = self.embed.size(1)
+        if int8:
+            self.qw = [_prepack_int8(w.t(), b[0]) for w, b in zip(self.w, self.b)]
+            self.qhead = _prepack_int8(self.head_w.t(), self.head_b[0])
         self.gates = [torch.empty(batch, 4 * H, dtype=dtype, device=dev) for _ in range(L)]
         self.c = [torch.zeros(batch, H, dtype=dtype, device=dev) for _ in range(L)]
         self.tmp = torch.empty(batch, H, dtype=dtype, device=dev)
@@ -85,7 +94,10 @@ class StepEngine:
         self.xh[0][:, :self.E].copy_(self.embed[ids])
         for layer in range(self.L):
             g = self.gates[layer]
-            torch.addmm(self.b[layer], self.xh[layer], self.w[layer], out=g)
+            if self.int8:
+                g = torch.ops.quantized.linear_dynamic(self.xh[layer], self.qw[layer])
+            else:
+                torch.addmm(self.b[layer], self.xh[layer], self.w[layer], out=g)
             g[:, :3 * H].sigmoid_()
             g[:, 3 * H:].tanh_()
             c = self.c[layer]
@@ -95,8 +107,16 @@ class StepEngine:
             torch.mul(g[:, 2 * H:3 * H], self.tmp, out=h)
             if layer + 1 < self.L:
                 self.xh[layer + 1][:, :H].copy_(h)
+        if self.int8:
+            return torch.ops.quantized.linear_dynamic(self.xh[-1][:, -H:].contiguous(), self.qhead)
         torch.addmm(self.head_b, self.xh[-1][:, -H:], self.head_w, out=self.logits)
         return self.logits
+
+    def weight_bytes(self) -> int:
+        """Bytes one step reads: the packed layer weights and the head."""
+        if self.int8:
+            return sum(w.numel() for w in self.w) + self.head_w.numel()
+        return sum(w.numel() * w.element_size() for w in self.w + [self.head_w])
 
     @torch.inference_mode()
     def generate(self, logits, state, temperatures: list[float], length: int, seeds: list[int],
@@ -165,3 +185,14 @@ class StepEngine:
         for t, s in zip(self.xh + self.c, saved):
             t.copy_(s)                   # capture ran the steps: put the primed state back
         self.graph = (key, graph, ids_in, u_in, ids_out, temps_in, greedy_in)
+
+
+def _prepack_int8(weight: torch.Tensor, bias: torch.Tensor):
+    """(out, in) float weight -> packed int8 weight with one scale per output channel."""
+    import warnings
+    scales = weight.abs().amax(dim=1).clamp_min(1e-8) / 127
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # quantised tensors are deprecated but still the fast path
+        q = torch.quantize_per_channel(weight.float().contiguous(), scales, torch.zeros_like(scales, dtype=torch.long),
+                                       0, torch.qint8)
+    return torch.ops.quantized.linear_prepack(q, bias.float().contiguous())

@@ -94,3 +94,18 @@ def test_cached_preseed_state_gives_the_same_poem_as_priming_everything(tiny_che
     a = voice.write("The sea", [0.5, 0.9], 150, preseed=preseed, rng_seed=4)
     b = voice.write("The sea", [0.5, 0.9], 150, preseed=preseed, rng_seed=4)
     assert [s.text for s in a.stanzas] == [s.text for s in b.stanzas]
+
+
+def test_int8_engine_stays_close_on_cpu():
+    model = random_model(2, 64)
+    logits, state = model.prime("hello world")
+    ids = torch.randint(0, len(model.vocab), (3, 50), generator=torch.Generator().manual_seed(2))
+    e32, e8 = StepEngine(model, 3), StepEngine(model, 3, int8=True)
+    e32.load(state)
+    e8.load(state)
+    worst = 0.0
+    with torch.inference_mode():
+        for t in range(50):
+            worst = max(worst, (e32.step(ids[:, t]) - e8.step(ids[:, t])).abs().max().item())
+    assert 0 < worst < 0.1
+    assert e8.weight_bytes() * 4 == e32.weight_bytes()
