@@ -34,11 +34,15 @@ class Archive:
     def write(self, job_id: str, name: str, data: bytes) -> Path:
         final = self.path(job_id, name)
         tmp = final.with_name(f".{name}.tmp")
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, final)
+        try:
+            with open(tmp, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, final)
+        except OSError:
+            tmp.unlink(missing_ok=True)   # a full disk leaves no half-written file behind
+            raise
         dir_fd = os.open(final.parent, os.O_RDONLY)
         try:
             os.fsync(dir_fd)

@@ -96,13 +96,17 @@ def cmd_export(args) -> int:
 def _device_config(args):
     """The config file (if any) with dev mode's overrides: simulated camera and printer."""
     from device.config import load_config
+    return load_config(args.config, _dev_overrides(args))
+
+
+def _dev_overrides(args) -> dict:
     overrides: dict = {}
     if getattr(args, "dev", False):
         overrides["camera"] = {"backend": "sim", "folder": getattr(args, "images", None) or "",
                                "webcam": bool(getattr(args, "webcam", False))}
         overrides["printer"] = {"backend": "sim", "out_dir": f"{args.out}/receipts"}
         overrides["archive_dir"] = f"{args.out}/archive"
-    return load_config(args.config, overrides)
+    return overrides
 
 
 def cmd_run(args) -> int:
@@ -111,6 +115,7 @@ def cmd_run(args) -> int:
     log = logging.getLogger("narrator")
     log.info("config: %s", config)
     daemon = Daemon.from_config(config, dev=args.dev)
+    daemon.handle_signals(args.config, _dev_overrides(args))
     if args.dev:
         print("dev mode: press Enter to take a photo, r + Enter to reprint, 0-9 + Enter to turn the "
               f"knob, q to quit. Receipts go to {args.out}/receipts", file=sys.stderr)
@@ -135,6 +140,9 @@ def cmd_snap(args) -> int:
     print(json.dumps({"job": result.job_id, "status": result.status, "caption": result.caption,
                       "error": result.error, "timings": result.timings,
                       "archive": str(daemon.archive.root / result.job_id)}, indent=2))
+    if result.status == "spooled":
+        print(f"the printer is not ready ({daemon.spool.fault or 'busy'}): the receipt is archived and "
+              "will print at the next `narrator run`", file=sys.stderr)
     return 0 if result.status == "printed" else 1
 
 

@@ -79,6 +79,7 @@ class Config:
     printer: PrinterConfig = field(default_factory=PrinterConfig)
     voices: list[VoiceConfig] = field(default_factory=lambda: [VoiceConfig()])
     knob_hysteresis: float = 0.04   # knob travel past a voice boundary before the voice changes
+    spool_max_jobs: int = 50        # receipts waiting for the printer; when full the oldest expires
 
     def check(self) -> "Config":
         choices = {"camera.backend": (self.camera.backend, {"opencv", "sim"}),
@@ -97,6 +98,8 @@ class Config:
                 raise ConfigError(f"voices[{i}].temperatures: give at least one temperature, each >= 0")
             if v.length < 1:
                 raise ConfigError(f"voices[{i}].length: must be at least 1")
+        if self.spool_max_jobs < 1:
+            raise ConfigError("spool_max_jobs: must be at least 1")
         if not 0 <= self.knob_hysteresis < 0.5:
             raise ConfigError("knob_hysteresis: must be between 0 and 0.5")
         return self

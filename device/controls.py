@@ -20,7 +20,7 @@ STATUSES = ("idle", "busy", "error", "paper-out")
 
 @dataclass(frozen=True)
 class ControlEvent:
-    kind: str                 # press | long_press | knob | quit
+    kind: str                 # press | long_press | knob | reload | quit
     value: float | None = None
 
 

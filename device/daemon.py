@@ -24,13 +24,14 @@ from models.voice import Voice
 
 from .archive import Archive
 from .camera import Camera, open_camera
-from .config import Config, paper_dots
-from .controls import Controls, open_controls
+from .config import Config, load_config, paper_dots
+from .controls import ControlEvent, Controls, open_controls
 from .knob import VoiceSelector
 from .pipeline import JobResult, LoadedVoice, Pipeline
 from .printer import Printer, open_printer
 from .receipt import Paper
 from .sdnotify import Notifier
+from .spool import Spool
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,8 @@ class Daemon:
         self.voices, self.archive = voices, archive
         p = config.printer
         paper = Paper(paper_dots(p.paper), p.profile, p.cutter, p.photo)
-        self.pipeline = Pipeline(camera, printer, archive, paper, config.installation)
+        self.spool = Spool(printer, archive, config.spool_max_jobs, on_fault=self.on_printer_fault)
+        self.pipeline = Pipeline(camera, self.spool, archive, paper, config.installation)
         self.selector = VoiceSelector(len(voices), config.knob_hysteresis)
         self.jobs: queue.Queue = queue.Queue()
         self.pending = 0                 # jobs queued or running
@@ -64,6 +66,7 @@ class Daemon:
         self.idle.set()
         self.notifier = notifier or Notifier()
         self.job_timeout_s = job_timeout_s
+        self.stop_deadline_s = 20.0      # SIGTERM: finish (or leave archived) within this
         self.job_started: float | None = None
 
     @classmethod
@@ -98,6 +101,13 @@ class Daemon:
         if self.selector.update(position) != before:
             log.info("voice: %s", self.voice.name)
 
+    def on_printer_fault(self, fault: str) -> None:
+        if fault:
+            self.set_status("paper-out" if "paper" in fault else "error",
+                            f"printer: {fault}; {len(self.spool.queue)} job(s) spooled")
+        elif self.pending == 0:
+            self.set_status("idle", "printer ready")
+
     def set_status(self, status: str, text: str) -> None:
         """One place for the state every watcher sees: the box's LED and systemd's STATUS."""
         self.controls.set_status(status)
@@ -113,6 +123,8 @@ class Daemon:
                 if kind == "reprint":
                     last = self.archive.last_printed()
                     result = self.pipeline.reprint(last) if last else JobResult("", "failed", error="nothing to reprint")
+                elif kind == "finish":
+                    result = self.pipeline.finish(voice_index, self.voice)
                 else:
                     result = self.pipeline.run(self.voices[voice_index])
             except Exception as e:  # a job must never take the daemon down
@@ -123,15 +135,28 @@ class Daemon:
             with self.lock:
                 self.pending -= 1
                 done = self.pending == 0
-            if result.status != "printed":
-                self.set_status("error", f"error: job {result.job_id or '?'} {result.status}: {result.error}")
+            if result.status == "failed":
+                self.set_status("error", f"error: job {result.job_id or '?'} failed: {result.error}")
+            elif self.spool.fault:
+                self.on_printer_fault(self.spool.fault)
             else:
-                self.set_status("idle" if done else "busy", f"printed {result.job_id}" + ("" if done else "; next job running"))
+                self.set_status("idle" if done else "busy", f"{result.status} {result.job_id}" + ("" if done else "; next job running"))
             if done:
                 self.idle.set()
 
+    def recover(self) -> None:
+        """Queue what a crash or power cut left behind: unprinted receipts go to the spool,
+        unfinished jobs are finished from their saved photo before any new press."""
+        for job in self.spool.recover():
+            with self.lock:
+                self.pending += 1
+                self.idle.clear()
+            self.jobs.put(("finish", job))
+
     def run(self) -> None:
         worker = threading.Thread(target=self._worker, name="jobs", daemon=True)
+        self.recover()
+        self.spool.start()
         worker.start()
         log.info("ready: camera %s, printer %s, controls %s, voice %s", self.camera.describe(),
                  self.printer.describe(), self.controls.describe(), self.voice.name)
@@ -150,14 +175,50 @@ class Daemon:
                     self.on_press(long=True)
                 elif event.kind == "knob":
                     self.on_knob(event.value)
+                elif event.kind == "reload":
+                    self.reload()
                 elif event.kind == "quit":
                     break
         finally:
             self.notifier.stopping()
-            self.idle.wait()
+            if not self.idle.wait(self.stop_deadline_s):
+                log.warning("stopping with a job still running after %.0f s: it is archived and will "
+                            "be finished or printed at the next start", self.stop_deadline_s)
             self.jobs.put(("stop", None))
-            worker.join()
+            worker.join(timeout=1)
+            self.spool.stop()
             self.close()
+
+    def handle_signals(self, config_path: str | None, overrides: dict | None = None) -> None:
+        """SIGTERM: stop after finishing (or archiving) the current job. SIGHUP: reload the
+        config file; a bad one keeps the running config and says why."""
+        import signal
+
+        self.config_path, self.config_overrides = config_path, overrides
+        signal.signal(signal.SIGTERM, lambda *_: self.controls.events.put(ControlEvent("quit")))
+        signal.signal(signal.SIGHUP, lambda *_: self.controls.events.put(ControlEvent("reload")))
+
+    def reload(self) -> None:
+        path = getattr(self, "config_path", None)
+        try:
+            new = load_config(path, getattr(self, "config_overrides", None))
+            voices = load_voices(new) if new.voices != self.config.voices else self.voices
+        except Exception as e:
+            log.error("config reload failed, keeping the running config: %s", e)
+            self.notifier.status(f"config reload failed (still running the old one): {e}")
+            return
+        for part in ("camera", "controls", "printer", "archive_dir"):
+            if getattr(new, part) != getattr(self.config, part):
+                log.warning("config: %s changed; that takes effect at the next restart", part)
+        self.idle.wait()
+        p = new.printer
+        self.voices, self.selector = voices, VoiceSelector(len(voices), new.knob_hysteresis, min(self.selector.index, len(voices) - 1))
+        self.pipeline.installation = new.installation
+        self.pipeline.paper = Paper(paper_dots(p.paper), p.profile, p.cutter, p.photo) if p.backend == self.config.printer.backend else self.pipeline.paper
+        self.spool.max_jobs = new.spool_max_jobs
+        self.config = new
+        log.info("config reloaded from %s", path or "defaults")
+        self.notifier.status(f"config reloaded; voice {self.voice.name}")
 
     def close(self) -> None:
         for part in (self.camera, self.controls, self.printer):

@@ -1,9 +1,10 @@
 """One job: capture -> caption -> write -> receipt -> archive -> print.
 
-The receipt's head (header, photo, caption) is archived and sent to the printer from a
-helper thread while the LSTM writes the poem, so paper starts moving within a second of the
-press; the body follows once the poem is archived. Every part reaches the archive before the
-printer sees it.
+The receipt's head (header, photo, caption) is archived and, when the printer is free and
+ready, sent from a helper thread while the LSTM writes the poem, so paper starts moving within
+a second of the press; the body follows once the poem is archived. Every part reaches the
+archive before the printer sees it, and whatever cannot print now goes to the spool
+(device/spool.py). A failure in one job is recorded with its reason and never stops the next.
 """
 from __future__ import annotations
 
@@ -15,14 +16,15 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-from models.captioners import Captioner
+from models.captioners import Captioner, ImageError, load_image
 from models.voice import Voice
 
 from .archive import Archive
 from .camera import Camera
 from .escpos_decode import decode, render
-from .printer import Printer, PrinterError
+from .printer import PrinterError
 from .receipt import Paper, receipt_body, receipt_head
+from .spool import Spool
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,7 @@ class LoadedVoice:
 @dataclass
 class JobResult:
     job_id: str
-    status: str                       # printed | failed | print-failed
+    status: str                       # printed | spooled | failed
     caption: str = ""
     stanzas: list[str] = field(default_factory=list)
     timings: dict = field(default_factory=dict)
@@ -49,93 +51,119 @@ class JobResult:
 
 
 class Pipeline:
-    def __init__(self, camera: Camera, printer: Printer, archive: Archive, paper: Paper, installation: str = ""):
-        self.camera, self.printer, self.archive = camera, printer, archive
+    def __init__(self, camera: Camera, spool: Spool, archive: Archive, paper: Paper, installation: str = ""):
+        self.camera, self.spool, self.archive = camera, spool, archive
         self.paper, self.installation = paper, installation
 
+    @property
+    def printer(self):
+        return self.spool.printer
+
     def run(self, voice: LoadedVoice, frame=None) -> JobResult:
+        """A new job from the camera (or the given frame)."""
         t0 = time.monotonic()
         job = self.archive.new_job_id()
         record = {"id": job, "created": time.strftime("%Y-%m-%d %H:%M:%S"), "voice": voice.name,
                   "temperatures": voice.temperatures, "status": "started"}
         timings: dict[str, float] = {}
+        try:
+            self.archive.write_json(job, record)
+            rgb = self.camera.frame() if frame is None else frame
+            timings["capture_s"] = round(time.monotonic() - t0, 4)
+            self.archive.write(job, "frame.jpg", _jpeg(rgb))
+        except Exception as e:
+            return self._fail(job, record, timings, f"taking the photo: {e}")
+        return self._make(job, record, voice, rgb, t0, timings, stream=True)
 
-        def mark(stage: str, since: float) -> float:
+    def finish(self, job: str, voice: LoadedVoice) -> JobResult:
+        """Finish a job a crash interrupted: from its saved photo, caption and poem anew."""
+        t0 = time.monotonic()
+        try:
+            record = self.archive.read_json(job)
+        except (OSError, ValueError):
+            record = {"id": job, "created": job, "voice": voice.name, "temperatures": voice.temperatures}
+        record["recovered"] = True
+        try:
+            rgb = load_image(self.archive.path(job, "frame.jpg"))
+        except ImageError:
+            return self._fail(job, record, {}, "interrupted before its photo was saved")
+        return self._make(job, record, voice, rgb, t0, {}, stream=False)
+
+    def _make(self, job, record, voice, rgb, t0, timings, stream: bool) -> JobResult:
+        t = time.monotonic()
+
+        def mark(stage: str):
+            nonlocal t
             now = time.monotonic()
-            timings[stage] = round(now - since, 4)
-            return now
+            timings[stage] = round(now - t, 4)
+            t = now
 
         try:
-            rgb = self.camera.frame() if frame is None else frame
-            t = mark("capture_s", t0)
-            self.archive.write(job, "frame.jpg", _jpeg(rgb))
             cap = voice.captioner.caption(rgb)
-            t = mark("caption_s", t)
+            mark("caption_s")
             record.update(caption=cap.text, caption_details=cap.details)
             head = receipt_head(self.paper, record["created"], self.installation, rgb, cap.text)
             self.archive.write(job, "head.bin", head)
             self.archive.write_json(job, dict(record, status="writing", timings=timings))
-            t = mark("archive_head_s", t)
+            mark("archive_head_s")
         except Exception as e:
-            return self._fail(job, record, timings, f"before printing: {e}")
+            return self._fail(job, record, timings, f"captioning: {e}")
 
-        self.printer.begin(job)
-        head_error: list[Exception] = []
-        head_thread = threading.Thread(target=self._send, args=(head, head_error), name="print-head")
-        head_thread.start()
+        streaming = stream and self.spool.begin_stream(job)
+        head_thread = threading.Thread(target=self.spool.stream, args=(head,), name="print-head")
+        if streaming:
+            head_thread.start()
         try:
             poem = voice.voice.write(cap.text, voice.temperatures, voice.length, preseed=voice.preseed)
-            t = mark("write_s", t)
+            mark("write_s")
             stanzas = [s.text for s in poem.stanzas]
             body = receipt_body(self.paper, stanzas, voice.name, job)
             record.update(stanzas=[s.to_dict() for s in poem.stanzas], poem_timings=poem.timings)
             self.archive.write(job, "receipt.bin", head + body)
             self.archive.write(job, "receipt.png", _png(render(decode(head + body), self.paper.dots)))
             self.archive.write_json(job, dict(record, status="archived", timings=timings))
-            t = mark("archive_s", t)
+            mark("archive_s")
         except Exception as e:
-            head_thread.join()
-            return self._fail(job, record, timings, f"while writing the poem: {e}")
+            if streaming:
+                head_thread.join()
+                self.spool.end_stream(job, complete=False)
+            return self._fail(job, record, timings, f"writing the poem: {e}")
+
+        if not streaming:
+            self.spool.submit(job)
+            timings["total_s"] = round(time.monotonic() - t0, 4)
+            log.info("job %s spooled (%s): %s", job, self.spool.fault or "printer busy", cap.text)
+            return JobResult(job, "spooled", cap.text, stanzas, timings)
         head_thread.join()
-        t = mark("print_head_wait_s", t)
-        try:
-            if head_error:
-                raise head_error[0]
-            self.printer.send(body)
-            produced = self.printer.end()
-        except PrinterError as e:
-            record["print_error"] = str(e)
-            self.archive.write_json(job, dict(record, status="print-failed", timings=timings))
-            log.error("job %s: %s", job, e)
-            return JobResult(job, "print-failed", cap.text, stanzas, timings, str(e))
-        mark("print_s", t)
-        if self.printer.first_byte_at is not None:
+        mark("print_head_wait_s")
+        self.spool.stream(body)
+        mark("print_s")
+        if self.printer.first_byte_at is not None and self.printer.last_byte_at is not None:
             timings["first_byte_s"] = round(self.printer.first_byte_at - t0, 4)
             timings["last_byte_s"] = round(self.printer.last_byte_at - t0, 4)
         timings["total_s"] = round(time.monotonic() - t0, 4)
-        self.archive.write_json(job, dict(record, status="printed", timings=timings, printed=produced))
-        log.info("job %s printed in %.2f s: %s", job, timings["total_s"], cap.text)
-        return JobResult(job, "printed", cap.text, stanzas, timings)
+        self.archive.write_json(job, dict(record, status="printing", timings=timings))
+        status = self.spool.end_stream(job, complete=True)
+        log.info("job %s %s in %.2f s: %s", job, status, timings["total_s"], cap.text)
+        return JobResult(job, status, cap.text, stanzas, timings)
 
     def reprint(self, job_id: str) -> JobResult:
         data = self.archive.path(job_id, "receipt.bin").read_bytes()
-        self.printer.begin(f"{job_id}-reprint")
-        try:
-            self.printer.send(data)
-            self.printer.end()
-        except PrinterError as e:
-            return JobResult(job_id, "print-failed", error=str(e))
+        with self.spool.lock:
+            self.printer.begin(f"{job_id}-reprint")
+            try:
+                self.printer.send(data)
+                self.printer.end()
+            except PrinterError as e:
+                return JobResult(job_id, "failed", error=f"reprint: {e}")
         return JobResult(job_id, "printed")
-
-    def _send(self, data: bytes, errors: list) -> None:
-        try:
-            self.printer.send(data)
-        except PrinterError as e:
-            errors.append(e)
 
     def _fail(self, job: str, record: dict, timings: dict, reason: str) -> JobResult:
         log.error("job %s failed %s", job, reason)
-        self.archive.write_json(job, dict(record, status="failed", error=reason, timings=timings))
+        try:
+            self.archive.write_json(job, dict(record, status="failed", error=reason, timings=timings))
+        except OSError as e:   # e.g. the disk is full: say so, keep running
+            log.error("job %s: could not record the failure in the archive: %s", job, e)
         return JobResult(job, "failed", record.get("caption", ""), timings=timings, error=reason)
 
 

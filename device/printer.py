@@ -135,6 +135,10 @@ class EscposPrinter(Printer):
 
 
 class SimPrinter(Printer):
+    """The simulated printer. Like a MockPin, it doubles as a test tool: set `offline` or
+    `paper_out`, or `fail_in_bytes` to break the connection that many bytes into the next
+    receipt, and it fails the way a real printer does (status says why; sends raise)."""
+
     name = "sim"
 
     def __init__(self, out_dir: str | Path, width_dots: int = 384, echo: bool = True):
@@ -142,12 +146,32 @@ class SimPrinter(Printer):
         self.out_dir, self.width, self.echo = Path(out_dir), width_dots, echo
         self.buffer = bytearray()
         self.receipts: list[Path] = []
+        self.offline = False
+        self.paper_out = False
+        self.fail_in_bytes: int | None = None
 
     def begin(self, job_id: str) -> None:
         super().begin(job_id)
         self.buffer = bytearray()
 
+    def status(self) -> tuple[bool, str]:
+        if self.offline:
+            return False, "the printer does not answer (off, or a cover open?)"
+        if self.paper_out:
+            return False, "the printer is out of paper"
+        return True, ""
+
     def _write(self, data: bytes) -> None:
+        ok, why = self.status()
+        if not ok:
+            raise PrinterError(f"the printer ({self.describe()}) failed mid-receipt: {why}")
+        if self.fail_in_bytes is not None and len(data) >= self.fail_in_bytes:
+            self.buffer += data[:self.fail_in_bytes]
+            self.fail_in_bytes = None
+            self.offline = True
+            raise PrinterError(f"the printer ({self.describe()}) failed mid-receipt: cable pulled")
+        if self.fail_in_bytes is not None:
+            self.fail_in_bytes -= len(data)
         self.buffer += data
 
     def end(self) -> dict:

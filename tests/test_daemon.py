@@ -8,32 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from device.archive import Archive
 from device.camera import Camera, CameraError, SimCamera, generated_scene
-from device.config import load_config
-from device.controls import ScriptedControls
-from device.daemon import Daemon
 from device.escpos_decode import decode
 from device.knob import VoiceSelector
-from device.pipeline import LoadedVoice
-from device.printer import SimPrinter
-from models.captioners import get_captioner
-from models.voice import Voice
-
-
-@pytest.fixture(scope="module")
-def tiny_voice(tiny_checkpoint):
-    return Voice.load(tiny_checkpoint, "cpu")
-
-
-def make_daemon(tmp_path, tiny_voice, camera=None, n_voices=1):
-    config = load_config(overrides={"archive_dir": str(tmp_path / "archive")})
-    scene = get_captioner("scene")
-    voices = [LoadedVoice(f"voice{i}", tiny_voice, scene, [0.3 + 0.3 * i, 0.9], 120) for i in range(n_voices)]
-    controls = ScriptedControls()
-    printer = SimPrinter(tmp_path / "receipts", 384, echo=False)
-    d = Daemon(config, camera or SimCamera(), controls, printer, voices, Archive(tmp_path / "archive"))
-    return d, controls
+from tests.conftest import make_daemon
 
 
 def test_a_press_prints_a_receipt_end_to_end(tmp_path, tiny_voice):

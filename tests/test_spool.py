@@ -1,0 +1,159 @@
+"""Never lose a poem: the spool keeps receipts through printer faults and crashes."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from device.archive import Archive
+from device.escpos_decode import decode
+from device.printer import SimPrinter
+from device.spool import Spool
+from tests.conftest import make_daemon
+
+
+def statuses(archive: Archive) -> list[str]:
+    return [archive.read_json(j)["status"] for j in archive.jobs()]
+
+
+def test_printer_off_spools_in_order_and_prints_when_back(tmp_path, tiny_voice):
+    d, controls = make_daemon(tmp_path, tiny_voice)
+    d.spool.retry_s = 0.1
+    d.printer.offline = True
+    d.spool.start()
+    results = [d.pipeline.run(d.voice) for _ in range(3)]
+    assert [r.status for r in results] == ["spooled"] * 3
+    assert statuses(d.archive) == ["spooled"] * 3 and "does not answer" in d.spool.fault
+    d.printer.offline = False
+    deadline = time.time() + 10
+    while d.spool.queue and time.time() < deadline:
+        time.sleep(0.05)
+    d.spool.stop()
+    assert statuses(d.archive) == ["printed"] * 3
+    printed = [p.stem for p in d.printer.receipts]
+    assert printed == [r.job_id for r in results]   # in order
+
+
+def test_paper_out_shows_on_the_light(tmp_path, tiny_voice):
+    d, controls = make_daemon(tmp_path, tiny_voice)
+    d.printer.paper_out = True
+    result = d.pipeline.run(d.voice)
+    assert result.status == "spooled" and "paper" in d.spool.fault
+    assert controls.status == "paper-out"
+    d.printer.paper_out = False
+    assert d.spool.pump() == 1
+    assert controls.status == "idle"
+
+
+def test_a_cable_pulled_mid_receipt_spools_the_whole_receipt(tmp_path, tiny_voice):
+    d, _ = make_daemon(tmp_path, tiny_voice)
+    d.printer.fail_in_bytes = 500             # dies inside the photo
+    result = d.pipeline.run(d.voice)
+    assert result.status == "spooled"
+    d.printer.offline = False
+    assert d.spool.pump() == 1
+    job = d.archive.root / result.job_id
+    assert d.printer.receipts[-1].with_suffix(".bin").read_bytes() == (job / "receipt.bin").read_bytes()
+
+
+def test_full_spool_expires_the_oldest(tmp_path, tiny_voice):
+    d, _ = make_daemon(tmp_path, tiny_voice)
+    d.spool.max_jobs = 2
+    d.printer.offline = True
+    jobs = [d.pipeline.run(d.voice).job_id for _ in range(3)]
+    assert list(d.spool.queue) == jobs[1:]
+    assert d.archive.read_json(jobs[0])["status"] == "expired"
+    assert (d.archive.root / jobs[0] / "receipt.bin").exists()   # still there to reprint by hand
+
+
+def test_recovery_after_a_crash(tmp_path, tiny_voice):
+    d, _ = make_daemon(tmp_path, tiny_voice)
+    d.printer.offline = True
+    spooled = d.pipeline.run(d.voice).job_id
+    # a job killed after its photo was saved, before its poem: only frame.jpg and job.json
+    d2, _ = make_daemon(tmp_path, tiny_voice)
+    cut = d2.archive.new_job_id()
+    d2.archive.write_json(cut, {"id": cut, "created": "now", "voice": "voice0", "status": "started"})
+    import numpy as np
+    from PIL import Image
+    Image.fromarray(np.full((120, 160, 3), 90, np.uint8)).save(d2.archive.path(cut, "frame.jpg"))
+    # one killed before its photo: nothing to finish
+    lost = d2.archive.new_job_id()
+    d2.archive.write_json(lost, {"id": lost, "created": "now", "voice": "voice0", "status": "started"})
+    # restart: a fresh daemon over the same archive, printer back
+    d3, controls = make_daemon(tmp_path, tiny_voice)
+    controls.quit()
+    d3.run()
+    st = {j: d3.archive.read_json(j) for j in d3.archive.jobs()}
+    assert st[spooled]["status"] == "printed"
+    assert st[cut]["status"] == "printed" and st[cut]["recovered"] and st[cut]["stanzas"]
+    assert st[lost]["status"] == "failed" and "before its photo" in st[lost]["error"]
+
+
+def test_disk_full_fails_the_job_cleanly_and_the_next_one_works(tmp_path, tiny_voice, monkeypatch):
+    d, _ = make_daemon(tmp_path, tiny_voice)
+    real_write = Archive.write
+
+    def full(self, job, name, data):
+        if name == "receipt.bin":
+            raise OSError(28, "No space left on device")
+        return real_write(self, job, name, data)
+    monkeypatch.setattr(Archive, "write", full)
+    bad = d.pipeline.run(d.voice)
+    assert bad.status == "failed" and "No space left" in bad.error
+    assert not list((d.archive.root / bad.job_id).glob(".*.tmp"))
+    monkeypatch.setattr(Archive, "write", real_write)
+    assert d.pipeline.run(d.voice).status == "printed"
+
+
+def test_archive_write_leaves_no_partial_file(tmp_path, monkeypatch):
+    a = Archive(tmp_path)
+    job = a.new_job_id()
+    a.write(job, "x.bin", b"old")
+    monkeypatch.setattr(os, "fsync", lambda fd: (_ for _ in ()).throw(OSError(28, "No space left on device")))
+    with pytest.raises(OSError):
+        a.write(job, "x.bin", b"new")
+    assert a.path(job, "x.bin").read_bytes() == b"old"
+    assert not list((tmp_path / job).glob(".*"))
+
+
+def test_sighup_reloads_and_sigterm_stops_cleanly(tmp_path, tiny_checkpoint):
+    cfg = tmp_path / "narrator.toml"
+    voice = f'[[voices]]\nmodel = "{tiny_checkpoint}"\ntemperatures = [0.5]\nlength = 80\n'
+    cfg.write_text('installation = "First Hall"\n' + voice)
+    p = subprocess.Popen([sys.executable, "-c", "import sys; from device.cli import main; sys.exit(main())",
+                          "run", "--dev", "--config", str(cfg), "--out", str(tmp_path / "out")],
+                         stdin=subprocess.PIPE, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    log = []
+
+    def wait_log(text, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            line = p.stderr.readline()
+            log.append(line)
+            if text in line:
+                return True
+        return False
+    try:
+        assert wait_log("ready:"), "".join(log)
+        cfg.write_text('installation = "Second Hall"\n' + voice)
+        p.send_signal(signal.SIGHUP)
+        assert wait_log("config reloaded"), "".join(log)
+        cfg.write_text('installation = "Broken"\n[printer]\npaper = "wide"\n' + voice)
+        p.send_signal(signal.SIGHUP)
+        assert wait_log("config reload failed, keeping the running config"), "".join(log)
+        p.stdin.write("\n")
+        p.stdin.flush()
+        assert wait_log("printed in"), "".join(log)
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(30) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+    archive = Archive(tmp_path / "out" / "archive")
+    (job,) = archive.jobs()
+    text = decode(archive.path(job, "receipt.bin").read_bytes()).text
+    assert "Second Hall" in text and "Broken" not in text
