@@ -2,7 +2,7 @@
 
     narrator run [--dev] [--config FILE]      the device (dev: simulated camera and printer)
     narrator snap [--dev] [--image FILE]      one job now
-    narrator print-test / narrator doctor
+    narrator print-test / narrator doctor / narrator soak --presses 1000
     narrator write "a man riding a wave" --temperatures 0.3,0.5,0.7,0.9 --length 400
     narrator train CORPUS... --out DIR
     narrator caption IMAGE... [--captioner scene|hf] [--json]
@@ -182,6 +182,21 @@ def cmd_doctor(args) -> int:
     return 0 if not problems else 1
 
 
+def cmd_soak(args) -> int:
+    import tempfile
+    from pathlib import Path
+
+    from device.soak import soak
+    from models.voice import Voice
+    voice = Voice.load(args.model)
+    with tempfile.TemporaryDirectory() as tmp:
+        report = soak(voice, Path(args.out or tmp), args.presses, args.seed, args.length)
+    print(report.table())
+    accounted = sum(report.outcomes.values()) == report.presses
+    print("every press accounted for" if accounted else "SOME PRESSES ARE UNACCOUNTED FOR")
+    return 0 if accounted and not report.corrupt else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="narrator", description="A narrated-reality camera: photo -> caption -> poem -> receipt.")
     p.add_argument("-v", "--verbose", action="store_true")
@@ -225,6 +240,14 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("doctor", help="check camera, printer, serial ports, models and disk, in plain words")
     device_args(d)
     d.set_defaults(func=cmd_doctor)
+
+    so = sub.add_parser("soak", help="many presses with injected faults; every press must be accounted for")
+    so.add_argument("--presses", type=int, default=1000)
+    so.add_argument("--seed", type=int, default=1)
+    so.add_argument("--length", type=int, default=120, help="characters per stanza")
+    so.add_argument("--model", help="checkpoint (default: the shipped model)")
+    so.add_argument("--out", help="keep the soak's archive and receipts here")
+    so.set_defaults(func=cmd_soak)
 
     c = sub.add_parser("caption", help="caption image files")
     c.add_argument("images", nargs="+", metavar="IMAGE")

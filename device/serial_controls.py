@@ -75,6 +75,7 @@ class SerialControls(Controls):
         self.reset_wait_s, self.hello_timeout_s, self.backoff_max_s = reset_wait_s, hello_timeout_s, backoff_max_s
         self.counts: dict[str, int] = {}
         self.connected = threading.Event()
+        self.sessions = 0                  # successful handshakes: 2 or more means it reconnected
         self.firmware = ""
         self.last_error = ""
         self._serial: serial.Serial | None = None
@@ -116,6 +117,7 @@ class SerialControls(Controls):
                     if len(parts) >= 3 and parts[2] != str(PROTOCOL_VERSION):
                         raise ControlsNotFound(f"{path}: protocol version {parts[2]}, host speaks {PROTOCOL_VERSION}")
                     self.firmware = parts[3] if len(parts) > 3 else "?"
+                    self.sessions += 1
                     self.connected.set()
         log.info("controls box on %s, firmware %s", path, self.firmware)
         self._send(f"LED {LED_WORDS[self.status]}")

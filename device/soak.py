@@ -1,0 +1,227 @@
+"""Soak test with fault injection: many presses through the real daemon while the camera,
+the serial line, the printer and the captioner fail at random.
+
+    narrator soak --presses 1000 [--model CKPT] [--seed 1]      # by hand, before a show
+    (tests/test_soak.py runs ~100 presses in CI)
+
+Presses arrive as PRESS lines from a fake controls box on a real pty, read by SerialControls;
+the box also sends garbage and is unplugged and plugged back. The camera drops frames, the
+captioner throws, and the printer goes offline, runs out of paper or loses its cable
+mid-receipt. At the end the printer comes back, the spool drains, and every press must be
+accounted for: printed, failed with a reason, or lost on an unplugged cable (which no host
+can see). Every archive file must read back, and memory must stay bounded.
+"""
+from __future__ import annotations
+
+import os
+import random
+import select
+import threading
+import time
+import tty
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from models.captioners import Captioner, ImageError, load_image
+
+from .archive import Archive
+from .camera import Camera, CameraError, generated_scene
+from .config import load_config
+from .controls import ControlEvent
+from .daemon import Daemon
+from .escpos_decode import decode
+from .pipeline import LoadedVoice
+from .printer import SimPrinter
+from .serial_controls import SerialControls
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+class FaultyCamera(Camera):
+    def __init__(self, rng: random.Random, p_fail: float, faults: Counter):
+        self.rng, self.p_fail, self.faults, self.n = rng, p_fail, faults, 0
+
+    def frame(self):
+        self.n += 1
+        if self.rng.random() < self.p_fail:
+            self.faults["camera unplugged"] += 1
+            raise CameraError("camera 0 stopped delivering frames (injected)")
+        return generated_scene(self.n, 640, 360)
+
+
+class FaultyCaptioner(Captioner):
+    name = "faulty"
+
+    def __init__(self, inner: Captioner, rng: random.Random, p_fail: float, faults: Counter):
+        self.inner, self.rng, self.p_fail, self.faults = inner, rng, p_fail, faults
+
+    def describe(self, rgb):
+        if self.rng.random() < self.p_fail:
+            self.faults["captioner error"] += 1
+            raise RuntimeError("captioner crashed on this frame (injected)")
+        return self.inner.describe(rgb)
+
+
+class FakeBox:
+    """A controls box on a pty behind a stable name, which can be unplugged and replugged."""
+
+    def __init__(self, link: Path):
+        self.link = link
+        self.master = self.slave = None
+        self.plug()
+
+    def plug(self):
+        self.master, self.slave = os.openpty()
+        tty.setraw(self.master)
+        tty.setraw(self.slave)
+        if self.link.is_symlink():
+            self.link.unlink()
+        self.link.symlink_to(os.ttyname(self.slave))
+        self.send(b"HELLO narrator-controls 1 soak\n")
+        self._unplugged = threading.Event()
+        self._thread = threading.Thread(target=self._answer, args=(self.master, self._unplugged), daemon=True)
+        self._thread.start()
+
+    def _answer(self, fd, unplugged):
+        """Answer HELLO like the firmware; swallow everything else the host sends."""
+        buf = b""
+        while not unplugged.is_set():
+            # poll with a timeout: a thread blocked in read() would keep the pty alive after close
+            if not select.select([fd], [], [], 0.05)[0]:
+                continue
+            try:
+                data = os.read(fd, 256)
+            except OSError:
+                return
+            if not data:
+                return
+            buf += data
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                if line == b"HELLO":
+                    self.send(b"HELLO narrator-controls 1 soak\n")
+
+    def send(self, data: bytes):
+        try:
+            os.write(self.master, data)
+        except OSError:
+            pass
+
+    def unplug(self):
+        self._unplugged.set()
+        self._thread.join()
+        os.close(self.master)
+        os.close(self.slave)
+
+
+@dataclass
+class SoakReport:
+    presses: int = 0
+    outcomes: Counter = field(default_factory=Counter)   # printed, failed: reason, lost (unplugged)
+    faults: Counter = field(default_factory=Counter)
+    corrupt: list = field(default_factory=list)
+    rss_start_mb: float = 0.0
+    rss_peak_mb: float = 0.0
+    rss_end_mb: float = 0.0
+    seconds: float = 0.0
+
+    def table(self) -> str:
+        rows = [("presses", self.presses)] + [(f"  {k}", v) for k, v in sorted(self.outcomes.items())]
+        rows += [("faults injected", sum(self.faults.values()))] + [(f"  {k}", v) for k, v in sorted(self.faults.items())]
+        rows += [("corrupt archive files", len(self.corrupt)), ("peak RSS MB", f"{self.rss_peak_mb:.0f}"),
+                 ("RSS growth MB (after warm-up)", f"{self.rss_end_mb - self.rss_start_mb:+.1f}"),
+                 ("seconds", f"{self.seconds:.0f}")]
+        return "\n".join(f"{k:<32} {v:>8}" for k, v in rows)
+
+
+def soak(voice, workdir: Path, presses: int = 100, seed: int = 1, length: int = 60) -> SoakReport:
+    rng = random.Random(seed)
+    report = SoakReport()
+    faults = report.faults
+    config = load_config(overrides={"archive_dir": str(workdir / "archive"), "spool_max_jobs": presses + 10})
+    from models.captioners import get_captioner
+    captioner = FaultyCaptioner(get_captioner("scene"), rng, 0.04, faults)
+    voices = [LoadedVoice("soak", voice, captioner, [0.5, 0.9], length)]
+    box = FakeBox(workdir / "narrator-controls")
+    controls = SerialControls(str(box.link), reset_wait_s=0.01, hello_timeout_s=2, backoff_max_s=0.2)
+    printer = SimPrinter(workdir / "receipts", 384, echo=False)
+    d = Daemon(config, FaultyCamera(rng, 0.04, faults), controls, printer, voices, Archive(workdir / "archive"))
+    d.spool.retry_s = 0.05
+    runner = threading.Thread(target=d.run, daemon=True)
+    runner.start()
+    controls.connected.wait(5)
+    t0 = time.monotonic()
+    lost = 0
+    for i in range(presses):
+        roll = rng.random()
+        if roll < 0.03:                                   # the cable is pulled: this press is lost
+            faults["serial unplugged"] += 1
+            sessions = controls.sessions
+            box.unplug()
+            lost += 1
+            time.sleep(0.05)
+            box.plug()
+            deadline = time.monotonic() + 10     # presses while the host reconnects are lost too
+            while controls.sessions == sessions and time.monotonic() < deadline:
+                time.sleep(0.01)
+            continue
+        if roll < 0.10:
+            faults["serial garbage"] += 1
+            box.send(rng.choice([b"\xff\xfe\x00\n", b"KNOB 99999\n", b"X" * 80 + b"\n", b"PRES", b"\x07\n"]))
+            box.send(b"\n")
+        if rng.random() < 0.05:
+            faults["printer offline"] += 1
+            printer.offline = True
+        elif rng.random() < 0.04:
+            faults["paper out"] += 1
+            printer.paper_out = True
+        elif rng.random() < 0.04:
+            faults["printer cable pulled mid-receipt"] += 1
+            printer.fail_in_bytes = rng.randint(10, 3000)
+        elif rng.random() < 0.3:
+            printer.offline = printer.paper_out = False   # someone fixed the printer
+        done = len(d.results)
+        box.send(b"PRESS\n")
+        deadline = time.monotonic() + 30
+        while len(d.results) == done and time.monotonic() < deadline:
+            time.sleep(0.005)
+        if i == min(20, presses // 5):
+            report.rss_start_mb = rss_mb()
+        report.rss_peak_mb = max(report.rss_peak_mb, rss_mb())
+    printer.offline = printer.paper_out = False
+    printer.fail_in_bytes = None
+    deadline = time.monotonic() + 60
+    while (d.spool.queue or d.pending) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    controls.events.put(ControlEvent("quit"))
+    runner.join(30)
+    box.unplug()
+    report.seconds = time.monotonic() - t0
+    report.rss_end_mb = rss_mb()
+    report.presses = presses
+    report.outcomes["lost on an unplugged cable"] = lost
+    for job in d.archive.jobs():
+        try:
+            record = d.archive.read_json(job)
+        except (OSError, ValueError) as e:
+            report.corrupt.append(f"{job}/job.json: {e}")
+            continue
+        status = record["status"]
+        key = f"failed: {record['error'].split(':')[0]}" if status == "failed" else status
+        report.outcomes[key] += 1
+        for name in ("frame.jpg",):
+            if d.archive.path(job, name).exists():
+                try:
+                    load_image(d.archive.path(job, name))
+                except ImageError as e:
+                    report.corrupt.append(str(e))
+        if d.archive.path(job, "receipt.bin").exists():
+            try:
+                decode(d.archive.path(job, "receipt.bin").read_bytes())
+            except ValueError as e:
+                report.corrupt.append(f"{job}/receipt.bin: {e}")
+    return report
