@@ -48,6 +48,29 @@ def run_checks(config):
         yield False, "serial ports", f"cannot list serial ports: {e}"
     archive = Path(config.archive_dir)
     archive.mkdir(parents=True, exist_ok=True)
+    yield from _archive_checks(archive)
     free = shutil.disk_usage(archive).free / 2**20
     yield free > 500, "disk", f"{free:,.0f} MiB free for the archive in {archive}" + (
         "" if free > 500 else ": free some space, or the archive will fill the disk")
+
+
+def _archive_checks(root: Path):
+    """What the archive says about recent trouble: receipts waiting to print, failed jobs."""
+    from device.archive import Archive
+    from device.spool import UNPRINTED
+    archive = Archive(root)
+    waiting, failed = [], []
+    for job in archive.jobs()[-500:]:
+        try:
+            record = archive.read_json(job)
+        except (OSError, ValueError) as e:
+            failed.append(f"{job}: unreadable job.json ({e})")
+            continue
+        if record.get("status") in UNPRINTED:
+            waiting.append(job)
+        elif record.get("status") == "failed":
+            failed.append(f"{job}: {record.get('error', '?')}")
+    yield not waiting, "spool", (f"{len(waiting)} receipt(s) waiting for the printer (oldest {waiting[0]}); "
+                                 "they print when `narrator run` finds the printer ready" if waiting else "nothing waiting")
+    if failed:
+        yield True, "recent failures", f"{len(failed)} of the last {min(500, len(archive.jobs()))} jobs; latest: {failed[-1]}"

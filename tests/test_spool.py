@@ -157,3 +157,14 @@ def test_sighup_reloads_and_sigterm_stops_cleanly(tmp_path, tiny_checkpoint):
     (job,) = archive.jobs()
     text = decode(archive.path(job, "receipt.bin").read_bytes()).text
     assert "Second Hall" in text and "Broken" not in text
+
+
+def test_doctor_reports_waiting_receipts_and_failures(tmp_path, tiny_voice):
+    from device.config import load_config
+    from device.doctor import _archive_checks
+    d, _ = make_daemon(tmp_path, tiny_voice)
+    d.printer.offline = True
+    d.pipeline.run(d.voice)
+    lines = {what: (ok, detail) for ok, what, detail in _archive_checks(d.archive.root)}
+    assert lines["spool"][0] is False and "1 receipt(s) waiting" in lines["spool"][1]
+    assert load_config(overrides={"archive_dir": str(d.archive.root)})
