@@ -61,6 +61,14 @@ class PrinterConfig:
 
 
 @dataclass
+class HFCaptionerConfig:
+    model: str = "Salesforce/blip-image-captioning-base"   # a local folder or a hub-cache model id
+    max_new_tokens: int = 30
+    num_beams: int = 3
+    fp16: bool = True               # on CUDA
+
+
+@dataclass
 class VoiceConfig:
     name: str = "poetry"
     model: str = ""                 # checkpoint path; empty: the shipped model
@@ -78,6 +86,7 @@ class Config:
     controls: ControlsConfig = field(default_factory=ControlsConfig)
     printer: PrinterConfig = field(default_factory=PrinterConfig)
     voices: list[VoiceConfig] = field(default_factory=lambda: [VoiceConfig()])
+    hf: HFCaptionerConfig = field(default_factory=HFCaptionerConfig)   # options of the `hf` captioner
     knob_hysteresis: float = 0.04   # knob travel past a voice boundary before the voice changes
     spool_max_jobs: int = 50        # receipts waiting for the printer; when full the oldest expires
 
@@ -94,6 +103,8 @@ class Config:
         if not self.voices:
             raise ConfigError("voices: define at least one [[voices]] table")
         for i, v in enumerate(self.voices):
+            if v.captioner not in ("scene", "hf"):
+                raise ConfigError(f"voices[{i}].captioner: {v.captioner!r} is not one of hf, scene")
             if not v.temperatures or any(t < 0 for t in v.temperatures):
                 raise ConfigError(f"voices[{i}].temperatures: give at least one temperature, each >= 0")
             if v.length < 1:

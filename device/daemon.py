@@ -14,6 +14,7 @@ job_timeout_s, so a hung job gets the service restarted.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import threading
@@ -41,7 +42,8 @@ def load_voices(config: Config) -> list[LoadedVoice]:
     voices = []
     for v in config.voices:
         if v.captioner not in captioners:
-            captioners[v.captioner] = get_captioner(v.captioner)
+            options = dataclasses.asdict(config.hf) if v.captioner == "hf" else {}
+            captioners[v.captioner] = get_captioner(v.captioner, **options)
         voices.append(LoadedVoice(v.name, Voice.load(v.model or None), captioners[v.captioner],
                                   v.temperatures, v.length, v.preseed))
     return voices
