@@ -28,19 +28,24 @@ def main() -> None:
     p.add_argument("--jobs", type=int, default=5)
     p.add_argument("--model", default="")
     p.add_argument("--config")
+    p.add_argument("--no-engine", action="store_true", help="sample through nn.LSTM, to see the engine's gain")
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         overrides = {"archive_dir": f"{tmp}/archive"}
         config = load_config(args.config, overrides)
         if args.model:
             config.voices[0].model = args.model
+        voices = load_voices(config)
+        for v in voices:
+            v.voice.model.use_engine = not args.no_engine
         d = Daemon(config, SimCamera(), NoControls(), SimPrinter(f"{tmp}/receipts", echo=False),
-                   load_voices(config), Archive(f"{tmp}/archive"))
+                   voices, Archive(f"{tmp}/archive"))
         d.pipeline.run(d.voice)  # warm-up
         runs = [d.pipeline.run(d.voice).timings for _ in range(args.jobs)]
     v = config.voices[0]
     med = {k: statistics.median(r[k] for r in runs) for k in STAGES + ["first_byte_s", "last_byte_s", "total_s"]}
-    print(f"voice {v.name}: {len(v.temperatures)} stanzas x {v.length} chars, {args.jobs} jobs, median seconds")
+    print(f"voice {v.name}: {len(v.temperatures)} stanzas x {v.length} chars, {args.jobs} jobs, median seconds, "
+          f"sampling {'through nn.LSTM' if args.no_engine else 'on the step engine'}")
     print(f"{'measure':<26} {'seconds':>8} {'share':>7}")
     print(f"{'press -> first byte':<26} {med['first_byte_s']:>8.3f} {'':>7}")
     print(f"{'press -> last byte':<26} {med['last_byte_s']:>8.3f} {'':>7}")

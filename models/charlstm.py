@@ -60,6 +60,7 @@ class CharLSTM(nn.Module):
                             batch_first=True)
         self.head = nn.Linear(config.rnn_size, V)
         self.engine_dtype = torch.float32   # the step engine's dtype (bfloat16/float16 optional)
+        self.use_engine = True              # False: sample through nn.LSTM (the reference path)
 
     def forward(self, ids: torch.Tensor, state=None):
         """ids (batch, time) -> logits (batch, time, vocab), new (h, c)."""
@@ -83,7 +84,7 @@ class CharLSTM(nn.Module):
 
     @torch.inference_mode()
     def generate(self, logits, state, temperatures: list[float], length: int,
-                 seeds: list[int], top_k: int | None = None, engine: bool = True) -> torch.Tensor:
+                 seeds: list[int], top_k: int | None = None, engine: bool | None = None) -> torch.Tensor:
         """Sample `length` ids for each temperature from one primed (logits, state), as one batch.
 
         Temperature 0 means greedy (argmax). Row i uses the random stream torch.Generator
@@ -92,7 +93,7 @@ class CharLSTM(nn.Module):
         packed-weight engine (models/engine.py); engine=False steps through nn.LSTM instead,
         the reference the engine is tested and benchmarked against.
         """
-        if engine:
+        if self.use_engine if engine is None else engine:
             return self.engine(len(temperatures)).generate(logits, state, temperatures, length, seeds, top_k)
         B, dev = len(temperatures), self.device
         uniforms = uniforms_for(seeds, length, dev)

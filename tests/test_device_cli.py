@@ -54,3 +54,15 @@ def test_run_dev_reads_the_keyboard(tmp_path, tiny_checkpoint):
     assert r.returncode == 0, r.stderr[-2000:]
     assert "2 of 2 jobs printed" in r.stderr
     assert len(list((tmp_path / "out" / "receipts").glob("*.png"))) == 2
+
+
+def test_snap_in_dev_mode_with_the_shipped_model_and_no_config(tmp_path, capsys):
+    """The out-of-the-box path: shipped model, scene captioner, generated frame, sim printer."""
+    assert main(["snap", "--dev", "--out", str(tmp_path)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["status"] == "printed" and doc["caption"]
+    record = json.loads(open(f"{doc['archive']}/job.json").read())
+    assert len(record["stanzas"]) == 6 and all(s["text"].startswith(doc["caption"]) for s in record["stanzas"])
+    assert all(s["copied_span"] is not None and s["copied_span"] < 40 for s in record["stanzas"])
+    receipt = decode(open(f"{doc['archive']}/receipt.bin", "rb").read())
+    assert receipt.rasters and doc["caption"] in " ".join(receipt.text.split())
