@@ -53,11 +53,12 @@ def ascii_art(rgb: np.ndarray, columns: int) -> str:
 
 
 def wrap(text: str, columns: int) -> str:
-    """Word-wrap each line to the paper's columns, keeping the poem's own line breaks."""
+    """Word-wrap each line to the paper's columns, keeping the poem's own line breaks; verse
+    indentation is kept but capped at 4 spaces, as 32 columns have no room for more."""
     out = []
     for line in text.split("\n"):
-        indent = len(line) - len(line.lstrip(" "))
-        out.extend(textwrap.wrap(line, columns, subsequent_indent=" " * min(indent, 4),
+        indent = " " * min(4, len(line) - len(line.lstrip(" ")))
+        out.extend(textwrap.wrap(indent + line.lstrip(" "), columns, subsequent_indent=indent,
                                  break_long_words=True) or [""])
     return "\n".join(out) + "\n"
 

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn as nn
 
-from .engine import StepEngine, draw, uniforms_for
+from .engine import StepEngine, drawer_for, uniforms_for
 from .text import Vocab
 
 
@@ -61,6 +61,7 @@ class CharLSTM(nn.Module):
         self.head = nn.Linear(config.rnn_size, V)
         self.engine_dtype = torch.float32   # the step engine's dtype (bfloat16/float16 optional)
         self.use_engine = True              # False: sample through nn.LSTM (the reference path)
+        self.max_space_run = 12             # at most this many spaces in a row (None: no limit)
 
     def forward(self, ids: torch.Tensor, state=None):
         """ids (batch, time) -> logits (batch, time, vocab), new (h, c)."""
@@ -97,13 +98,12 @@ class CharLSTM(nn.Module):
             return self.engine(len(temperatures)).generate(logits, state, temperatures, length, seeds, top_k)
         B, dev = len(temperatures), self.device
         uniforms = uniforms_for(seeds, length, dev)
-        temps = torch.tensor(temperatures, dtype=torch.float32, device=dev).unsqueeze(1)
-        greedy, inv_temps = (temps <= 0).squeeze(1), 1.0 / temps.clamp_min(1e-6)
+        draw = drawer_for(self, B).set(temperatures, top_k, self.max_space_run)
         logits = logits.expand(B, -1).float()
         h, c = (s.expand(-1, B, -1).contiguous() for s in state)
         out = torch.empty(B, length, dtype=torch.long, device=dev)
         for t in range(length):
-            nxt = draw(logits, inv_temps, greedy, uniforms[:, t], top_k)
+            nxt = draw(logits, uniforms[:, t])
             out[:, t] = nxt
             step_logits, (h, c) = self(nxt.unsqueeze(1), (h, c))
             logits = step_logits[:, -1].float()

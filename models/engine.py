@@ -20,17 +20,53 @@ import torch
 import torch.nn.functional as F
 
 
-def draw(logits: torch.Tensor, inv_temps: torch.Tensor, greedy: torch.Tensor, u: torch.Tensor,
-         top_k: int | None) -> torch.Tensor:
-    """One character per row: greedy rows take the argmax; the others invert the CDF of
-    softmax(logits / T) at their uniform u. Shared by every sampling path."""
-    scaled = logits * inv_temps
-    if top_k:
-        kth = scaled.topk(min(top_k, scaled.size(1)), dim=1).values[:, -1:]
-        scaled = scaled.masked_fill(scaled < kth, float("-inf"))
-    cdf = F.softmax(scaled, dim=1).cumsum(dim=1)
-    drawn = (cdf < u.unsqueeze(1) * cdf[:, -1:]).sum(dim=1).clamp_max(cdf.size(1) - 1)
-    return torch.where(greedy, logits.argmax(dim=1), drawn)
+class Draw:
+    """Turns one step's logits into one character per row; shared by every sampling path.
+
+    Greedy rows (temperature 0) take the argmax; the others invert the CDF of
+    softmax(logits / T) at their uniform u. A row may not write more than `max_space_run`
+    spaces in a row: the poetry corpus has right-margin line numbers behind long runs of
+    spaces, which would spend a stanza's budget on blank paper. All state lives in tensors
+    updated in place, so a CUDA graph can capture it.
+    """
+
+    def __init__(self, batch: int, vocab_size: int, device, space_id: int | None = None):
+        self.inv_temps = torch.ones(batch, 1, device=device)
+        self.greedy = torch.zeros(batch, dtype=torch.bool, device=device)
+        self.run = torch.zeros(batch, dtype=torch.long, device=device)
+        self.ban = torch.zeros(batch, vocab_size, dtype=torch.bool, device=device)
+        self.space_id = space_id
+        self.max_run: int | None = None
+        self.top_k: int | None = None
+
+    def set(self, temperatures: list[float], top_k: int | None = None, max_space_run: int | None = None) -> "Draw":
+        temps = torch.tensor(temperatures, dtype=torch.float32).unsqueeze(1)
+        self.inv_temps.copy_(1.0 / temps.clamp_min(1e-6))
+        self.greedy.copy_((temps <= 0).squeeze(1))
+        self.run.zero_()
+        self.top_k = top_k
+        self.max_run = max_space_run if self.space_id is not None else None
+        return self
+
+    def __call__(self, logits: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+        if self.max_run:
+            self.ban[:, self.space_id] = self.run >= self.max_run
+            logits = logits.masked_fill(self.ban, float("-inf"))
+        scaled = logits * self.inv_temps
+        if self.top_k:
+            kth = scaled.topk(min(self.top_k, scaled.size(1)), dim=1).values[:, -1:]
+            scaled = scaled.masked_fill(scaled < kth, float("-inf"))
+        cdf = F.softmax(scaled, dim=1).cumsum(dim=1)
+        drawn = (cdf < u.unsqueeze(1) * cdf[:, -1:]).sum(dim=1).clamp_max(cdf.size(1) - 1)
+        nxt = torch.where(self.greedy, logits.argmax(dim=1), drawn)
+        if self.max_run:
+            is_space = nxt == self.space_id
+            self.run.mul_(is_space).add_(is_space)
+        return nxt
+
+
+def drawer_for(model, batch: int) -> Draw:
+    return Draw(batch, len(model.vocab), model.device, model.vocab.index.get(" "))
 
 
 def uniforms_for(seeds: list[int], length: int, device) -> torch.Tensor:
@@ -75,6 +111,7 @@ class StepEngine:
         self.c = [torch.zeros(batch, H, dtype=dtype, device=dev) for _ in range(L)]
         self.tmp = torch.empty(batch, H, dtype=dtype, device=dev)
         self.logits = torch.empty(batch, model.head.out_features, dtype=dtype, device=dev)
+        self.draw = drawer_for(model, batch)
         self.graph = None
 
     def load(self, state) -> None:
@@ -123,33 +160,30 @@ class StepEngine:
                  top_k: int | None = None) -> torch.Tensor:
         """The engine's version of CharLSTM.generate: same streams, same characters."""
         dev = self.device
-        temps = torch.tensor(temperatures, dtype=torch.float32, device=dev).unsqueeze(1)
-        greedy, inv_temps = (temps <= 0).squeeze(1), 1.0 / temps.clamp_min(1e-6)
         uniforms = uniforms_for(seeds, length, dev)
         self.load(state)
+        self.draw.set(temperatures, top_k, self.model.max_space_run)
         out = torch.empty(self.B, length, dtype=torch.long, device=dev)
         cur = logits.float().expand(self.B, -1)
         if dev.type == "cuda":
-            return self._generate_graphed(cur, inv_temps, greedy, uniforms, out, top_k)
+            return self._generate_graphed(cur, uniforms, out, top_k)
         for t in range(length):
-            nxt = draw(cur, inv_temps, greedy, uniforms[:, t], top_k)
+            nxt = self.draw(cur, uniforms[:, t])
             out[:, t] = nxt
             cur = self.step(nxt).float()
         return out
 
-    def _generate_graphed(self, cur, inv_temps, greedy, uniforms, out, top_k):
+    def _generate_graphed(self, cur, uniforms, out, top_k):
         """CUDA: draw the first character eagerly, then replay a graph of `chunk` steps."""
         length, K = out.size(1), self.chunk
-        first = draw(cur, inv_temps, greedy, uniforms[:, 0], top_k)
+        first = self.draw(cur, uniforms[:, 0])
         out[:, 0] = first
         if length == 1:
             return out
-        key = (top_k,)
+        key = (top_k, self.draw.max_run)     # both are baked into the captured graph
         if self.graph is None or self.graph[0] != key:
-            self._capture(inv_temps, greedy, top_k, key)
-        _, graph, ids_in, u_in, ids_out, temps_in, greedy_in = self.graph
-        temps_in.copy_(inv_temps)
-        greedy_in.copy_(greedy)
+            self._capture(key)
+        _, graph, ids_in, u_in, ids_out = self.graph
         ids_in.copy_(first)
         for s in range(1, length, K):
             n = min(K, length - s)
@@ -158,19 +192,18 @@ class StepEngine:
             out[:, s:s + n] = ids_out[:, :n]
         return out
 
-    def _capture(self, inv_temps, greedy, top_k, key):
+    def _capture(self, key):
         K, dev = self.chunk, self.device
         ids_in = torch.zeros(self.B, dtype=torch.long, device=dev)
         u_in = torch.zeros(self.B, K, device=dev)
         ids_out = torch.zeros(self.B, K, dtype=torch.long, device=dev)
-        temps_in, greedy_in = inv_temps.clone(), greedy.clone()
-        saved = [t.clone() for t in self.xh + self.c]
+        saved = [t.clone() for t in self.xh + self.c + [self.draw.run]]
 
         def chunk():
             nxt = ids_in
             for k in range(K):
                 logits = self.step(nxt).float()
-                nxt = draw(logits, temps_in, greedy_in, u_in[:, k], top_k)
+                nxt = self.draw(logits, u_in[:, k])
                 ids_out[:, k] = nxt
             ids_in.copy_(nxt)
 
@@ -182,9 +215,9 @@ class StepEngine:
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph):
             chunk()
-        for t, s in zip(self.xh + self.c, saved):
-            t.copy_(s)                   # capture ran the steps: put the primed state back
-        self.graph = (key, graph, ids_in, u_in, ids_out, temps_in, greedy_in)
+        for t, s in zip(self.xh + self.c + [self.draw.run], saved):
+            t.copy_(s)                   # the warm-up ran the steps: put the primed state back
+        self.graph = (key, graph, ids_in, u_in, ids_out)
 
 
 def _prepack_int8(weight: torch.Tensor, bias: torch.Tensor):

@@ -71,3 +71,21 @@ def test_seed_outside_the_vocabulary_never_crashes(model, caplog):
 ])
 def test_trim_to_boundary(text, expected):
     assert trim_to_boundary(text) == expected
+
+
+def test_runs_of_spaces_are_capped(tiny_checkpoint):
+    """The corpus hides line numbers behind long runs of spaces; a stanza must not spend its
+    budget on blank paper. Bias the model towards spaces and check the cap holds."""
+    import torch
+    model = load_checkpoint(tiny_checkpoint, "cpu")[0]
+    with torch.no_grad():
+        model.head.bias[model.vocab.index[" "]] += 8.0
+    logits, state = model.prime("The moon")
+    for engine in (True, False):
+        ids = model.generate(logits, state, [0.0, 0.7, 1.2], 300, [1, 2, 3], engine=engine)
+        for row in ids.tolist():
+            text = model.vocab.decode(row)
+            assert " " * 13 not in text and " " * 12 in text
+    model.max_space_run = None
+    free = model.vocab.decode(model.generate(logits, state, [0.0], 100, [1])[0].tolist())
+    assert " " * 13 in free
