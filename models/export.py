@@ -26,19 +26,29 @@ log = logging.getLogger(__name__)
 
 
 def sample_preseed(model, index: NgramIndex | None, length: int, temperature: float = 0.6,
-                   candidates: int = 12, seed: int = 0, max_copy: int = 40) -> str:
-    logits, state = model.prime("\n")
-    rows = model.generate(logits, state, [temperature] * candidates, length,
+                   candidates: int = 24, seed: int = 0, max_copy: int = 40) -> str:
+    """The model's own paragraph that primes it best: verse-like (several lines of words, no
+    digits, little indentation), original (passes the guard), and the likeliest to the model
+    itself among the candidates."""
+    logits, state = model.prime("\n\n")
+    rows = model.generate(logits, state, [temperature] * candidates, length + length // 4,
                           [seed + i for i in range(candidates)])
-    best, best_loss = "", float("inf")
+    scored = []
     for ids in rows.tolist():
         text = trim_to_boundary(model.vocab.decode(ids)).strip("\n")
-        if len(text) < length // 2 or (index and index.longest_copied_span(text) >= max_copy):
+        if not text or (index and index.longest_copied_span(text) >= max_copy):
             continue
-        loss = stream_loss(model, torch.tensor(model.vocab.encode("\n" + text)), 1, len(text), model.device)
-        if loss < best_loss:
-            best, best_loss = text, loss
-    return best
+        loss = stream_loss(model, torch.tensor(model.vocab.encode("\n\n" + text)), 1, len(text) + 1, model.device)
+        scored.append((not _verse_like(text, length), loss, text))   # verse-like first, then likeliest
+    return min(scored)[2] if scored else ""
+
+
+def _verse_like(text: str, length: int) -> bool:
+    lines = [line for line in text.split("\n") if line.strip()]
+    letters = sum(c.isalpha() for c in text)
+    return (len(text) >= length * 3 // 4 and len(lines) >= 2 and not any(c.isdigit() for c in text)
+            and letters >= 0.7 * len(text.replace(" ", "").replace("\n", ""))
+            and all(len(line) - len(line.lstrip()) <= 4 for line in lines))
 
 
 def export(checkpoint: str, out: str, dtype: str = "float16", corpus: list[str] | None = None,
