@@ -126,7 +126,6 @@ def cmd_run(args) -> int:
 
 
 def cmd_snap(args) -> int:
-    from device.camera import SimCamera
     from device.controls import NoControls
     from device.daemon import Daemon
     from models.captioners import load_image

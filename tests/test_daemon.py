@@ -4,11 +4,9 @@ import json
 import threading
 import time
 
-import numpy as np
-import pytest
 from PIL import Image
 
-from device.camera import Camera, CameraError, SimCamera, generated_scene
+from device.camera import Camera, CameraError, generated_scene
 from device.escpos_decode import decode
 from device.knob import VoiceSelector
 from tests.conftest import make_daemon

@@ -1,5 +1,4 @@
 """Never lose a poem: the spool keeps receipts through printer faults and crashes."""
-import json
 import os
 import signal
 import subprocess
@@ -10,8 +9,6 @@ import pytest
 
 from device.archive import Archive
 from device.escpos_decode import decode
-from device.printer import SimPrinter
-from device.spool import Spool
 from tests.conftest import make_daemon
 
 
