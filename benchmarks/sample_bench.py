@@ -2,7 +2,8 @@
 
     python benchmarks/sample_bench.py [--model CKPT] [--temperatures 6] [--length 400]
 
-(a) batched: Voice.write's sampler, all temperatures in one batch from one primed state.
+(a) batched: Voice.write's sampler, all temperatures in one batch from one primed state, on
+    the step engine (models/engine.py); also shown stepping the same batch through nn.LSTM.
 (b) baseline: PyTorch's word_language_model/generate.py pattern on the same model: for each
     temperature, re-prime, then a per-character Python loop (forward one char, exp(logits/T),
     torch.multinomial, .item()).
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -22,12 +22,18 @@ import torch
 CAPTION = "a man riding a wave on top of a surfboard"
 
 
-def run_batched(model, temps, length, reps):
+def peak_rss_mb() -> float:
+    """This process's peak RSS (VmHWM; unlike ru_maxrss it is not inherited across exec)."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM")) / 1024
+
+
+def run_batched(model, temps, length, reps, engine=True):
     times = []
     for r in range(reps):
         t0 = time.perf_counter()
         logits, state = model.prime(CAPTION)
-        model.generate(logits, state, temps, length, [r * 100 + i for i in range(len(temps))])
+        model.generate(logits, state, temps, length, [r * 100 + i for i in range(len(temps))], engine=engine)
         times.append(time.perf_counter() - t0)
     return min(times)
 
@@ -61,12 +67,13 @@ def child(args) -> None:
         torch.set_num_threads(args.threads)
     model, _ = load_checkpoint(args.model, "cpu")
     temps = [round(0.3 + 0.15 * i, 2) for i in range(args.temperatures)]
-    fn = run_batched if args.method == "batched" else run_baseline
+    fn = {"batched": run_batched, "baseline": run_baseline,
+          "batched-nn.LSTM": lambda *a: run_batched(*a, engine=False)}[args.method]
     fn(model, temps, 20, 1)  # warm-up
     secs = fn(model, temps, args.length, args.reps)
     chars = len(temps) * args.length
     print(json.dumps({"method": args.method, "seconds": secs, "chars_per_s": chars / secs,
-                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "peak_rss_mb": peak_rss_mb()}))
 
 
 def main() -> None:
@@ -77,21 +84,21 @@ def main() -> None:
     p.add_argument("--length", type=int, default=400)
     p.add_argument("--reps", type=int, default=3)
     p.add_argument("--threads", type=int, default=0)
-    p.add_argument("--method", choices=["batched", "baseline"])
+    p.add_argument("--method", choices=["batched", "batched-nn.LSTM", "baseline"])
     args = p.parse_args()
     if args.method:
         return child(args)
     results = {}
-    for method in ("baseline", "batched"):
+    for method in ("baseline", "batched-nn.LSTM", "batched"):
         cmd = [sys.executable, __file__, "--method", method, "--model", args.model, "--length", str(args.length),
                "--temperatures", str(args.temperatures), "--reps", str(args.reps), "--threads", str(args.threads)]
         results[method] = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
     base = results["baseline"]["chars_per_s"]
     print(f"model {args.model}, {args.temperatures} temperatures x {args.length} chars, "
           f"{torch.get_num_threads()} threads, best of {args.reps}")
-    print(f"{'method':<10} {'seconds':>8} {'chars/s':>9} {'vs baseline':>12} {'peak RSS MB':>12}")
+    print(f"{'method':<16} {'seconds':>8} {'chars/s':>9} {'vs baseline':>12} {'peak RSS MB':>12}")
     for m, r in results.items():
-        print(f"{m:<10} {r['seconds']:>8.2f} {r['chars_per_s']:>9,.0f} {r['chars_per_s'] / base:>11.1f}x "
+        print(f"{m:<16} {r['seconds']:>8.2f} {r['chars_per_s']:>9,.0f} {r['chars_per_s'] / base:>11.1f}x "
               f"{r['peak_rss_mb']:>12.0f}")
 
 

@@ -76,6 +76,7 @@ class VoiceConfig:
     length: int = 400
     preseed: str | None = None      # None: the model's own pre-seed
     captioner: str = "scene"
+    precision: str = "float32"      # step engine: float32 | bfloat16 | float16 | int8 (see docs/benchmarks.md)
 
 
 @dataclass
@@ -103,6 +104,8 @@ class Config:
         if not self.voices:
             raise ConfigError("voices: define at least one [[voices]] table")
         for i, v in enumerate(self.voices):
+            if v.precision not in ("float32", "bfloat16", "float16", "int8"):
+                raise ConfigError(f"voices[{i}].precision: {v.precision!r} is not one of bfloat16, float16, float32, int8")
             if v.captioner not in ("scene", "hf"):
                 raise ConfigError(f"voices[{i}].captioner: {v.captioner!r} is not one of hf, scene")
             if not v.temperatures or any(t < 0 for t in v.temperatures):

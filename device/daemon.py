@@ -20,6 +20,8 @@ import queue
 import threading
 import time
 
+import torch
+
 from models.captioners import get_captioner
 from models.voice import Voice
 
@@ -44,8 +46,11 @@ def load_voices(config: Config) -> list[LoadedVoice]:
         if v.captioner not in captioners:
             options = dataclasses.asdict(config.hf) if v.captioner == "hf" else {}
             captioners[v.captioner] = get_captioner(v.captioner, **options)
-        voices.append(LoadedVoice(v.name, Voice.load(v.model or None), captioners[v.captioner],
-                                  v.temperatures, v.length, v.preseed))
+        voice = Voice.load(v.model or None)
+        voice.model.engine_int8 = v.precision == "int8" and voice.model.device.type == "cpu"
+        if v.precision in ("bfloat16", "float16"):
+            voice.model.engine_dtype = getattr(torch, v.precision)
+        voices.append(LoadedVoice(v.name, voice, captioners[v.captioner], v.temperatures, v.length, v.preseed))
     return voices
 
 

@@ -60,6 +60,7 @@ class CharLSTM(nn.Module):
                             batch_first=True)
         self.head = nn.Linear(config.rnn_size, V)
         self.engine_dtype = torch.float32   # the step engine's dtype (bfloat16/float16 optional)
+        self.engine_int8 = False            # int8 weights on CPU (rows then share quantisation scales)
         self.use_engine = True              # False: sample through nn.LSTM (the reference path)
         self.max_space_run = 12             # at most this many spaces in a row (None: no limit)
 
@@ -112,10 +113,10 @@ class CharLSTM(nn.Module):
     def engine(self, batch: int, dtype: torch.dtype | None = None) -> StepEngine:
         """The step engine for this batch size, built once and kept (weights packed once)."""
         dtype = dtype or self.engine_dtype
-        key = (batch, dtype, self.device)
+        key = (batch, dtype, self.engine_int8, self.device)
         engines = self.__dict__.setdefault("_engines", {})
         if key not in engines:
-            engines[key] = StepEngine(self, batch, dtype)
+            engines[key] = StepEngine(self, batch, dtype, int8=self.engine_int8)
         return engines[key]
 
     def sample(self, seed: str, temperatures: list[float], length: int, preseed: str = "",
