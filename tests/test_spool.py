@@ -165,3 +165,46 @@ def test_doctor_reports_waiting_receipts_and_failures(tmp_path, tiny_voice):
     lines = {what: (ok, detail) for ok, what, detail in _archive_checks(d.archive.root)}
     assert lines["spool"][0] is False and "1 receipt(s) waiting" in lines["spool"][1]
     assert load_config(overrides={"archive_dir": str(d.archive.root)})
+
+
+def test_kill_9_mid_job_then_the_next_start_finishes_it(tmp_path, tiny_checkpoint):
+    """A real crash: SIGKILL while the poem is being written; the next start finds the job
+    in the archive and finishes and prints it."""
+    cfg = tmp_path / "narrator.toml"
+    cfg.write_text(f'[[voices]]\nmodel = "{tiny_checkpoint}"\ntemperatures = [0.5, 0.7, 0.9]\nlength = 20000\n')
+    cmd = [sys.executable, "-c", "import sys; from device.cli import main; sys.exit(main())",
+           "run", "--dev", "--config", str(cfg), "--out", str(tmp_path / "out")]
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    archive_dir = tmp_path / "out" / "archive"
+    try:
+        while "ready:" not in p.stderr.readline():
+            assert p.poll() is None
+        p.stdin.write("\n")
+        p.stdin.flush()
+        deadline = time.time() + 60
+        while time.time() < deadline:   # wait until the job is mid-poem
+            jobs = list(archive_dir.glob("*/job.json")) if archive_dir.exists() else []
+            if jobs and json_status(jobs[0]) == "writing":
+                break
+            time.sleep(0.02)
+        p.send_signal(signal.SIGKILL)
+        p.wait(10)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    (job_json,) = archive_dir.glob("*/job.json")
+    assert json_status(job_json) == "writing"
+    cfg.write_text(f'[[voices]]\nmodel = "{tiny_checkpoint}"\ntemperatures = [0.5]\nlength = 100\n')
+    r = subprocess.run(cmd, input="q\n", capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    import json
+    record = json.loads(job_json.read_text())
+    assert record["status"] == "printed" and record["recovered"] and record["stanzas"]
+
+
+def json_status(path) -> str:
+    import json
+    try:
+        return json.loads(path.read_text()).get("status", "")
+    except ValueError:
+        return ""
