@@ -111,7 +111,9 @@ class CharLSTM(nn.Module):
         return out
 
     def engine(self, batch: int, dtype: torch.dtype | None = None) -> StepEngine:
-        """The step engine for this batch size, built once and kept (weights packed once)."""
+        """The step engine for this batch size, built once and kept: it packs a copy of the
+        weights, so a model whose weights change afterwards must drop `_engines` (sampling
+        models are frozen; the trainer never samples)."""
         dtype = dtype or self.engine_dtype
         key = (batch, dtype, self.engine_int8, self.device)
         engines = self.__dict__.setdefault("_engines", {})
