@@ -159,7 +159,8 @@ def tiny_hf_model(tmp_path_factory):
 
 
 @pytest.mark.parametrize("image", [np.zeros((1, 1, 3), np.uint8), Image.new("L", (500, 300), 99),
-                                   Image.new("RGBA", (64, 64), (0, 0, 255, 10))], ids=["1x1", "L", "rgba"])
+                                   Image.new("RGBA", (64, 64), (0, 0, 255, 10)),
+                                   np.full((4000, 6000, 3), 200, np.uint8)], ids=["1x1", "L", "rgba", "6000x4000"])
 def test_hf_backend_loads_a_local_model_and_captions(tiny_hf_model, image):
     cap = get_captioner("hf", model=str(tiny_hf_model), max_new_tokens=4, num_beams=1).caption(image)
     assert "dog" in cap.text and cap.details["model"] == str(tiny_hf_model)
