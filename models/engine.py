@@ -3,7 +3,8 @@ weights once.
 
 Why: sampling is sequential, one step per character, and at batch sizes of a few rows a step
 through nn.LSTM spends most of its time in framework overhead, not arithmetic. The engine
-packs each layer's input and hidden weights into one matrix (one matmul per layer per step),
+packs each layer's input and hidden weights into one matrix (one matmul per layer per step;
+on CPU through oneDNN with the weights pre-packed for the batch size),
 reorders the gates so one in-place sigmoid covers three of them, preallocates every buffer,
 and keeps the sampling draw on the device, so the loop never waits on the host. On CUDA the
 whole per-character step (LSTM, head, draw) is captured in a CUDA graph, `chunk` steps at a
