@@ -55,6 +55,8 @@ class PrinterConfig:
     usb_product: int = 0
     chunk_size: int = 1024          # bytes per write; cheap printers overflow on big rasters
     chunk_pause_s: float = 0.02
+    query_status: bool = False      # ask the printer for online/paper status before each job;
+                                    # many cheap printers never answer, so off: faults show as write errors
     cutter: bool = False            # cut when the printer has a cutter, else feed
     photo: str = "raster"           # raster | ascii | none
     out_dir: str = "narrator-out/receipts"  # sim: where receipts (.bin and .png) go

@@ -108,6 +108,8 @@ class EscposPrinter(Printer):
         try:
             if self._dev is None:
                 self._dev = self._open()
+            if not self.cfg.query_status:   # a write-only printer: being able to open it is all we know
+                return True, ""
             if not self._dev.is_online():
                 return False, "the printer does not answer (off, or a cover open?)"
             if self._dev.paper_status() == 0:

@@ -137,3 +137,22 @@ def test_missing_printer_is_a_clear_error(tmp_path):
         printer.send(b"x")
     ok, why = EscposPrinter(PrinterConfig(backend="file", device=str(tmp_path / "lp9"))).status()
     assert not ok and "lp9" in why
+
+
+def test_a_printer_that_never_answers_status_queries_still_prints():
+    """Cheap printers are often write-only: with query_status off (the default) the spool must
+    not wait forever for an answer; with it on, silence reads as offline."""
+    master, slave = os.openpty()
+    tty.setraw(master)
+    tty.setraw(slave)
+    try:
+        quiet = EscposPrinter(PrinterConfig(backend="serial", device=os.ttyname(slave)))
+        assert quiet.status() == (True, "")
+        quiet.close()
+        asking = EscposPrinter(PrinterConfig(backend="serial", device=os.ttyname(slave), query_status=True))
+        ok, why = asking.status()
+        asking.close()
+        assert not ok and "does not answer" in why
+    finally:
+        os.close(master)
+        os.close(slave)
