@@ -18,15 +18,9 @@ import time
 from pathlib import Path
 
 import torch
+from sample_bench import CAPTION, naive_sample, peak_rss_mb   # the same baseline, one definition
 
-CAPTION = "a man riding a wave on top of a surfboard"
 METHODS = ["naive", "nn.LSTM", "engine", "engine-bf16", "engine-int8"]
-
-
-def peak_rss_mb() -> float:
-    """This process's peak RSS (VmHWM; unlike ru_maxrss it is not inherited across exec)."""
-    with open("/proc/self/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM")) / 1024
 
 
 def bandwidth_gbs() -> float:
@@ -56,20 +50,6 @@ def load_model(which: str):
     return CharLSTM(CharLSTMConfig(3, 512, 64), Vocab(vocab.chars)).eval(), None
 
 
-@torch.inference_mode()
-def naive(model, temps, length):
-    """PyTorch word_language_model style: one temperature at a time, .item() every character."""
-    ids = model.vocab.encode(CAPTION)
-    for t in temps:
-        _, hidden = model(torch.tensor([ids[:-1]]))
-        inp = torch.tensor([[ids[-1]]])
-        for _ in range(length):
-            out, hidden = model(inp, hidden)
-            idx = torch.multinomial(out.squeeze().div(t).exp(), 1)[0]
-            inp.fill_(idx)
-            idx.item()
-
-
 def child(args) -> None:
     torch.set_num_threads(args.threads)
     model, voice = load_model(args.model)
@@ -77,7 +57,7 @@ def child(args) -> None:
     logits, state = model.prime(CAPTION)
     seeds = list(range(len(temps)))
     if args.method == "naive":
-        run = lambda n: naive(model, temps, n)  # noqa: E731
+        run = lambda n: naive_sample(model, temps, n)  # noqa: E731
     elif args.method == "nn.LSTM":
         run = lambda n: model.generate(logits, state, temps, n, seeds, engine=False)  # noqa: E731
     else:

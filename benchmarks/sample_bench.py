@@ -39,24 +39,27 @@ def run_batched(model, temps, length, reps, engine=True):
 
 
 @torch.inference_mode()
+def naive_sample(model, temps, length) -> None:
+    """PyTorch word_language_model's generate.py pattern: one temperature at a time, one
+    character per forward call, exp(logits / T), torch.multinomial, .item() every character.
+    (engine_bench.py measures the same baseline.)"""
+    ids = model.vocab.encode(CAPTION)
+    for t in temps:
+        _, hidden = model(torch.tensor([ids[:-1]]))
+        inp = torch.tensor([[ids[-1]]])
+        for _ in range(length):
+            output, hidden = model(inp, hidden)
+            idx = torch.multinomial(output.squeeze().div(t).exp(), 1)[0]
+            inp.fill_(idx)
+            idx.item()
+
+
 def run_baseline(model, temps, length, reps):
     times = []
-    ids = model.vocab.encode(CAPTION)
     for r in range(reps):
         torch.manual_seed(r)
         t0 = time.perf_counter()
-        for t in temps:
-            hidden = None
-            for i in ids[:-1]:
-                _, hidden = model(torch.tensor([[i]]), hidden)
-            inp = torch.tensor([[ids[-1]]])
-            out = []
-            for _ in range(length):
-                output, hidden = model(inp, hidden)
-                weights = output.squeeze().div(t).exp()
-                idx = torch.multinomial(weights, 1)[0]
-                inp.fill_(idx)
-                out.append(idx.item())
+        naive_sample(model, temps, length)
         times.append(time.perf_counter() - t0)
     return min(times)
 
