@@ -147,12 +147,11 @@ def cmd_snap(args) -> int:
 
 def cmd_print_test(args) -> int:
     import numpy as np
-    from device.config import paper_dots
     from device.printer import PrinterError, open_printer
     from device.receipt import Paper, receipt_body, receipt_head
     config = _device_config(args)
     p = config.printer
-    paper = Paper(paper_dots(p.paper), p.profile, p.cutter, p.photo)
+    paper = Paper.from_config(p)
     ramp = np.tile(np.linspace(0, 255, 256, dtype=np.uint8), (96, 1))
     gradient = np.stack([ramp] * 3, axis=-1)
     printer = open_printer(p)

@@ -27,7 +27,7 @@ from models.voice import Voice
 
 from .archive import Archive
 from .camera import Camera, open_camera
-from .config import Config, load_config, paper_dots
+from .config import Config, load_config
 from .controls import ControlEvent, Controls, open_controls
 from .knob import VoiceSelector
 from .pipeline import JobResult, LoadedVoice, Pipeline
@@ -60,8 +60,7 @@ class Daemon:
                  job_timeout_s: float = 120.0):
         self.config, self.camera, self.controls, self.printer = config, camera, controls, printer
         self.voices, self.archive = voices, archive
-        p = config.printer
-        paper = Paper(paper_dots(p.paper), p.profile, p.cutter, p.photo)
+        paper = Paper.from_config(config.printer)
         self.spool = Spool(printer, archive, config.spool_max_jobs, on_fault=self.on_printer_fault)
         self.pipeline = Pipeline(camera, self.spool, archive, paper, config.installation)
         self.selector = VoiceSelector(len(voices), config.knob_hysteresis)
@@ -218,10 +217,9 @@ class Daemon:
             if getattr(new, part) != getattr(self.config, part):
                 log.warning("config: %s changed; that takes effect at the next restart", part)
         self.idle.wait()
-        p = new.printer
         self.voices, self.selector = voices, VoiceSelector(len(voices), new.knob_hysteresis, min(self.selector.index, len(voices) - 1))
         self.pipeline.installation = new.installation
-        self.pipeline.paper = Paper(paper_dots(p.paper), p.profile, p.cutter, p.photo) if p.backend == self.config.printer.backend else self.pipeline.paper
+        self.pipeline.paper = Paper.from_config(new.printer)   # layout changes apply now; the connection at restart
         self.spool.max_jobs = new.spool_max_jobs
         self.config = new
         log.info("config reloaded from %s", path or "defaults")

@@ -110,8 +110,8 @@ class Pipeline:
             return self._fail(job, record, timings, f"captioning: {e}")
 
         streaming = stream and self.spool.begin_stream(job)
-        head_thread = threading.Thread(target=self.spool.stream, args=(head,), name="print-head")
         if streaming:
+            head_thread = threading.Thread(target=self.spool.stream, args=(head,), name="print-head")
             head_thread.start()
         try:
             poem = voice.voice.write(cap.text, voice.temperatures, voice.length, preseed=voice.preseed)
@@ -149,13 +149,10 @@ class Pipeline:
 
     def reprint(self, job_id: str) -> JobResult:
         data = self.archive.path(job_id, "receipt.bin").read_bytes()
-        with self.spool.lock:
-            self.printer.begin(f"{job_id}-reprint")
-            try:
-                self.printer.send(data)
-                self.printer.end()
-            except PrinterError as e:
-                return JobResult(job_id, "failed", error=f"reprint: {e}")
+        try:
+            self.spool.print_bytes(f"{job_id}-reprint", data)
+        except PrinterError as e:
+            return JobResult(job_id, "failed", error=f"reprint: {e}")
         return JobResult(job_id, "printed")
 
     def _fail(self, job: str, record: dict, timings: dict, reason: str) -> JobResult:

@@ -24,6 +24,12 @@ class Paper:
     cutter: bool = False
     photo: str = "raster"     # raster | ascii | none
 
+    @classmethod
+    def from_config(cls, printer) -> "Paper":
+        """The paper a [printer] config section describes."""
+        from .config import paper_dots
+        return cls(paper_dots(printer.paper), printer.profile, printer.cutter, printer.photo)
+
     @property
     def columns(self) -> int:
         return self.dots // 12   # font A is 12 dots wide

@@ -134,10 +134,8 @@ class Spool:
                     self.queue.popleft()
                     self._mark(job, "failed", error=f"receipt unreadable in the archive: {e}")
                     continue
-                self.printer.begin(job)
                 try:
-                    self.printer.send(data)
-                    produced = self.printer.end()
+                    produced = self.print_bytes(job, data)
                 except PrinterError as e:
                     self._set_fault(str(e))
                     break
@@ -146,6 +144,13 @@ class Spool:
                 printed += 1
                 log.info("spooled job %s printed (%d still waiting)", job, len(self.queue))
         return printed
+
+    def print_bytes(self, label: str, data: bytes) -> dict:
+        """Send one whole receipt now, holding the printer; raises PrinterError."""
+        with self.lock:
+            self.printer.begin(label)
+            self.printer.send(data)
+            return self.printer.end()
 
     def recover(self) -> list[str]:
         """Queue the archive's complete but unprinted jobs, oldest first; return the jobs that
