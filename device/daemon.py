@@ -40,16 +40,22 @@ log = logging.getLogger(__name__)
 
 
 def load_voices(config: Config) -> list[LoadedVoice]:
-    captioners = {}
+    """Load each model and captioner once, however many voices share them (voices often
+    differ only in temperatures, length or pre-seed)."""
+    captioners, models = {}, {}
     voices = []
     for v in config.voices:
         if v.captioner not in captioners:
             options = dataclasses.asdict(config.hf) if v.captioner == "hf" else {}
             captioners[v.captioner] = get_captioner(v.captioner, **options)
-        voice = Voice.load(v.model or None)
-        voice.model.engine_int8 = v.precision == "int8" and voice.model.device.type == "cpu"
-        if v.precision in ("bfloat16", "float16"):
-            voice.model.engine_dtype = getattr(torch, v.precision)
+        key = (v.model, v.precision)
+        if key not in models:
+            models[key] = Voice.load(v.model or None)
+            model = models[key].model
+            model.engine_int8 = v.precision == "int8" and model.device.type == "cpu"
+            if v.precision in ("bfloat16", "float16"):
+                model.engine_dtype = getattr(torch, v.precision)
+        voice = models[key]
         voices.append(LoadedVoice(v.name, voice, captioners[v.captioner], v.temperatures, v.length, v.preseed))
     return voices
 

@@ -170,3 +170,14 @@ def test_no_notify_socket_means_no_op():
     n = Notifier({})
     assert not n.enabled and n.send("READY=1") is False
     n.watchdog()
+
+
+def test_voices_sharing_a_model_load_it_once(tiny_checkpoint):
+    from device.config import load_config
+    from device.daemon import load_voices
+    config = load_config(overrides={"voices": [{"name": "calm", "model": str(tiny_checkpoint), "temperatures": [0.3]},
+                                               {"name": "wild", "model": str(tiny_checkpoint), "temperatures": [1.2]},
+                                               {"name": "fast", "model": str(tiny_checkpoint), "precision": "bfloat16"}]})
+    calm, wild, fast = load_voices(config)
+    assert calm.voice is wild.voice and fast.voice is not calm.voice
+    assert (calm.temperatures, wild.temperatures) == ([0.3], [1.2])
