@@ -1,0 +1,73 @@
+"""The 80 COCO object categories and the words captions use for them.
+
+Used to judge whether a caption names an object that is really in the photo (the caption
+benchmark) and to tie ImageNet classes to COCO's words (the word table's draft). Synonyms are
+the plain words COCO's human captions use; they are matched as whole words, plural or not.
+"""
+from __future__ import annotations
+
+import re
+
+PEOPLE = ("person", "people", "man", "men", "woman", "women", "boy", "boys", "girl", "girls", "child",
+          "children", "kid", "kids", "baby", "guy", "guys", "lady", "ladies", "player", "players", "skier",
+          "skiers", "surfer", "surfers", "skateboarder", "snowboarder", "rider", "crowd", "family", "couple",
+          "someone", "adult", "adults", "toddler", "teenager", "teen", "gentleman", "worker", "workers",
+          "chef", "batter", "catcher", "pitcher", "umpire", "biker", "cyclist", "tourist", "tourists",
+          "friends", "group of people", "mother", "father", "son", "daughter",
+          "student", "students", "officer", "policeman", "soldier", "soldiers", "athlete", "pedestrian",
+          "pedestrians", "passenger", "passengers", "cowboy", "groom", "bride", "diver", "fisherman")
+
+CATEGORIES: dict[str, tuple[str, ...]] = {
+    "person": PEOPLE,
+    "bicycle": ("bicycle", "bike", "bikes"), "car": ("car", "cars", "taxi", "suv", "sedan"),
+    "motorcycle": ("motorcycle", "motorbike", "motor bike", "scooter", "moped", "dirt bike"),
+    "airplane": ("airplane", "plane", "jet", "aircraft", "airliner", "jetliner"), "bus": ("bus", "buses"),
+    "train": ("train", "locomotive", "tram", "subway"), "truck": ("truck", "trucks", "pickup", "lorry"),
+    "boat": ("boat", "boats", "ship", "canoe", "kayak", "sailboat", "yacht", "ferry", "gondola"),
+    "traffic light": ("traffic light", "stop light", "stoplight", "traffic signal"),
+    "fire hydrant": ("fire hydrant", "hydrant"), "stop sign": ("stop sign",), "parking meter": ("parking meter"),
+    "bench": ("bench", "benches"), "bird": ("bird", "birds", "pigeon", "seagull", "gull", "duck", "ducks", "goose",
+                                            "parrot", "swan", "owl", "eagle", "penguin", "crow", "sparrow", "hen", "chicken"),
+    "cat": ("cat", "cats", "kitten", "kitty"), "dog": ("dog", "dogs", "puppy", "pup", "terrier", "retriever"),
+    "horse": ("horse", "horses", "pony", "foal"), "sheep": ("sheep", "lamb", "lambs", "ram"),
+    "cow": ("cow", "cows", "cattle", "bull", "calf", "ox", "oxen"), "elephant": ("elephant", "elephants"),
+    "bear": ("bear", "bears"), "zebra": ("zebra", "zebras"), "giraffe": ("giraffe", "giraffes"),
+    "backpack": ("backpack", "back pack", "rucksack"), "umbrella": ("umbrella", "umbrellas", "parasol"),
+    "handbag": ("handbag", "purse", "bag", "bags"), "tie": ("tie", "necktie", "bow tie"),
+    "suitcase": ("suitcase", "suitcases", "luggage", "baggage"), "frisbee": ("frisbee", "frisbees"),
+    "skis": ("skis", "ski"), "snowboard": ("snowboard", "snowboards"), "sports ball": ("ball", "soccer ball", "football", "baseball", "tennis ball", "basketball", "volleyball"),
+    "kite": ("kite", "kites"), "baseball bat": ("bat", "baseball bat"), "baseball glove": ("glove", "mitt", "baseball glove"),
+    "skateboard": ("skateboard", "skate board"), "surfboard": ("surfboard", "surf board"),
+    "tennis racket": ("racket", "racquet", "tennis racket"), "bottle": ("bottle", "bottles"),
+    "wine glass": ("wine glass", "glass"), "cup": ("cup", "cups", "mug"),
+    "fork": ("fork", "forks"), "knife": ("knife", "knives"), "spoon": ("spoon", "spoons"), "bowl": ("bowl", "bowls"),
+    "banana": ("banana", "bananas"), "apple": ("apple", "apples"), "sandwich": ("sandwich", "sandwiches", "burger", "hamburger"),
+    "orange": ("orange", "oranges"), "broccoli": ("broccoli",), "carrot": ("carrot", "carrots"),
+    "hot dog": ("hot dog", "hotdog", "hot dogs"), "pizza": ("pizza", "pizzas"), "donut": ("donut", "donuts", "doughnut", "doughnuts"),
+    "cake": ("cake", "cakes", "cupcake", "cupcakes"), "chair": ("chair", "chairs", "stool"), "couch": ("couch", "sofa", "couches"),
+    "potted plant": ("plant", "plants", "potted plant", "flowers", "flower"), "bed": ("bed", "beds"),
+    "dining table": ("table", "tables", "dining table", "desk"), "toilet": ("toilet", "toilets"),
+    "tv": ("tv", "television", "tvs", "monitor"), "laptop": ("laptop", "laptops", "computer"),
+    "mouse": ("mouse",), "remote": ("remote", "remotes", "controller"), "keyboard": ("keyboard", "keyboards"),
+    "cell phone": ("phone", "cellphone", "cell phone", "smartphone", "telephone", "phones"),
+    "microwave": ("microwave",), "oven": ("oven", "stove"), "toaster": ("toaster",), "sink": ("sink", "sinks"),
+    "refrigerator": ("refrigerator", "fridge"), "book": ("book", "books"), "clock": ("clock", "clocks"),
+    "vase": ("vase", "vases"), "scissors": ("scissors",), "teddy bear": ("teddy bear", "teddy", "stuffed animal", "stuffed bear"),
+    "hair drier": ("hair dryer", "hair drier", "blow dryer"), "toothbrush": ("toothbrush", "toothbrushes"),
+}
+
+
+def words_of(text: str) -> list[str]:
+    """Lower-case word tokens, as the caption benchmark and the phrase model see them."""
+    return re.findall(r"[a-z]+", text.lower())
+
+
+def categories_named(text: str) -> set[str]:
+    """The COCO categories a caption names (whole words or word pairs)."""
+    toks = words_of(text)
+    grams = set(toks) | {" ".join(p) for p in zip(toks, toks[1:])}
+    return {cat for cat, syns in CATEGORIES.items() if grams.intersection(syns)}
+
+
+def mentions_person(text: str) -> bool:
+    return "person" in categories_named(text)
