@@ -6,10 +6,14 @@ either the old file or the new one, never half of one.
 """
 from __future__ import annotations
 
+import calendar
 import json
 import os
+import re
 import time
 from pathlib import Path
+
+JOB_ID = re.compile(r"^(\d{8}-\d{6})-(\d{2,4})$")
 
 
 class Archive:
@@ -19,13 +23,29 @@ class Archive:
         self._last_id = ""
 
     def new_job_id(self) -> str:
-        """Sortable, unique: date-time plus a counter for jobs within the same second."""
-        base = time.strftime("%Y%m%d-%H%M%S")
-        n = 1
-        while (job := f"{base}-{n:02d}") <= self._last_id or (self.root / job).exists():
-            n += 1
+        """Sortable and unique whatever the wall clock does: UTC date-time plus a sequence
+        number. If the clock stepped back (NTP, a dead RTC battery), ids go on from the newest
+        one in the archive instead of sorting before it; daylight saving never moves UTC.
+        The human date of a job is its record's "created"."""
+        ids = [j for j in self.jobs() if JOB_ID.match(j)]
+        newest = max(self._last_id, ids[-1] if ids else "")
+        base, n = time.strftime("%Y%m%d-%H%M%S", time.gmtime()), 1
+        last = JOB_ID.match(newest)
+        if last and base <= last.group(1):
+            seq = last.group(2)
+            if len(seq) == 4 and int(seq) < 9999:
+                base, n = last.group(1), int(seq) + 1
+            else:   # an older 2-digit id, or a full second: go on from the next second
+                step = time.strptime(last.group(1), "%Y%m%d-%H%M%S")
+                base = time.strftime("%Y%m%d-%H%M%S", time.gmtime(calendar.timegm(step) + 1))
+        while True:
+            job = f"{base}-{n:04d}"
+            try:
+                (self.root / job).mkdir(parents=True)   # atomic: two processes never share an id
+                break
+            except FileExistsError:
+                n += 1
         self._last_id = job
-        (self.root / job).mkdir(parents=True)
         return job
 
     def path(self, job_id: str, name: str) -> Path:
