@@ -55,17 +55,25 @@ def cmd_write(args) -> int:
 
 def cmd_caption(args) -> int:
     from models.captioners import get_captioner, load_image
+    from models.captioners import ImageError
     options = {"model": args.hf_model} if args.hf_model else {}
+    if args.hf_prompt:
+        options["prompt"] = args.hf_prompt
     captioner = get_captioner(args.captioner, **options)
-    results = []
+    results, bad = [], 0
     for path in args.images:
-        cap = captioner.caption(load_image(path))
+        try:   # one bad file must not stop the batch
+            cap = captioner.caption(load_image(path))
+        except ImageError as e:
+            bad += 1
+            print(f"narrator: {e}", file=sys.stderr)
+            continue
         results.append({"image": path, "caption": cap.text, "seconds": round(cap.seconds, 4), "details": cap.details})
         if not args.json:
             print(f"{path}: {cap.text}")
     if args.json:
         print(json.dumps(results, indent=2))
-    return 0
+    return 2 if bad else 0
 
 
 def cmd_eval(args) -> int:
@@ -111,15 +119,17 @@ def _dev_overrides(args) -> dict:
 
 def cmd_run(args) -> int:
     from device.daemon import Daemon
+    from device.statelock import StateLock
     config = _device_config(args)
     log = logging.getLogger("narrator")
     log.info("config: %s", config)
-    daemon = Daemon.from_config(config, dev=args.dev)
-    daemon.handle_signals(args.config, _dev_overrides(args))
-    if args.dev:
-        print("dev mode: press Enter to take a photo, r + Enter to reprint, 0-9 + Enter to turn the "
-              f"knob, q to quit. Receipts go to {args.out}/receipts", file=sys.stderr)
-    daemon.run()
+    with StateLock(config.archive_dir, "this run"):   # one daemon per archive, taken before anything slow
+        daemon = Daemon.from_config(config, dev=args.dev)
+        daemon.handle_signals(args.config, _dev_overrides(args))
+        if args.dev:
+            print("dev mode: press Enter to take a photo, r + Enter to reprint, 0-9 + Enter to turn the "
+                  f"knob, q to quit. Receipts go to {args.out}/receipts", file=sys.stderr)
+        daemon.run()
     printed = sum(r.status == "printed" for r in daemon.results)
     print(f"{printed} of {len(daemon.results)} jobs printed", file=sys.stderr)
     return 0
@@ -128,14 +138,17 @@ def cmd_run(args) -> int:
 def cmd_snap(args) -> int:
     from device.controls import NoControls
     from device.daemon import Daemon
+    from device.statelock import StateLock
     from models.captioners import load_image
     config = _device_config(args)
-    daemon = Daemon.from_config(config, controls=NoControls())
     frame = load_image(args.image) if args.image else None
-    try:
-        result = daemon.pipeline.run(daemon.voice, frame=frame)
-    finally:
-        daemon.close()
+    # snap prints and writes the archive: with a daemon running, press its button instead
+    with StateLock(config.archive_dir, "snap"):
+        daemon = Daemon.from_config(config, controls=NoControls())
+        try:
+            result = daemon.pipeline.run(daemon.voice, frame=frame)
+        finally:
+            daemon.close()
     print(json.dumps({"job": result.job_id, "status": result.status, "caption": result.caption,
                       "error": result.error, "timings": result.timings,
                       "archive": str(daemon.archive.root / result.job_id)}, indent=2))
@@ -186,9 +199,13 @@ def cmd_soak(args) -> int:
 
     from device.soak import soak
     from models.voice import Voice
+    from device.statelock import StateLock
     voice = Voice.load(args.model)
     with tempfile.TemporaryDirectory() as tmp:
-        report = soak(voice, Path(args.out or tmp), args.presses, args.seed, args.length)
+        work = Path(args.out or tmp)
+        # the soak's archive is its own (never the service's), locked like any other
+        with StateLock(work / "archive", "the soak"):
+            report = soak(voice, work, args.presses, args.seed, args.length)
     print(report.table())
     accounted = sum(report.outcomes.values()) == report.presses
     print("every press accounted for" if accounted else "SOME PRESSES ARE UNACCOUNTED FOR")
@@ -249,8 +266,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("caption", help="caption image files")
     c.add_argument("images", nargs="+", metavar="IMAGE")
-    c.add_argument("--captioner", default="scene", help="scene (default, built in) or hf")
+    c.add_argument("--captioner", default="sight", help="sight (default: names what it sees), scene (colour and light) or hf")
     c.add_argument("--hf-model", help="for --captioner hf: a local folder or a model id in the hub cache")
+    c.add_argument("--hf-prompt", help='for --captioner hf: a task prompt (Florence-2 needs "<CAPTION>")')
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_caption)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 def run_checks(config):
     """Yield (ok, what, detail) for config, models, captioners, camera, printer, serial, disk."""
     yield True, "config", "valid"
-    from models.captioners import NAMES, get_captioner
+    from models.captioners import NAMES, get_captioner, which_captioner
     from models.voice import Voice
     for v in config.voices:
         t0 = time.monotonic()
@@ -20,8 +20,11 @@ def run_checks(config):
         except Exception as e:
             yield False, f"voice {v.name!r}", f"{e} -- fix voices.model in the config or retrain/export the model"
         try:
-            get_captioner(v.captioner)
-            yield True, f"captioner {v.captioner!r}", "ready"
+            chosen, why = which_captioner(v.captioner)
+            options = {k: getattr(config.hf, k) for k in ("model", "prompt")} if chosen == "hf" else {}
+            get_captioner(chosen, **options)
+            yield chosen == v.captioner, f"captioner {v.captioner!r}", (
+                f"{chosen!r} will run: " + ("ready" if chosen == v.captioner else why))
         except Exception as e:
             yield False, f"captioner {v.captioner!r}", f"{e} (known: {', '.join(NAMES)})"
     from device.camera import open_camera
@@ -48,6 +51,9 @@ def run_checks(config):
         yield False, "serial ports", f"cannot list serial ports: {e}"
     archive = Path(config.archive_dir)
     archive.mkdir(parents=True, exist_ok=True)
+    from device.statelock import holder
+    pid = holder(archive)   # doctor only reads, so it runs beside the daemon and says so
+    yield True, "daemon", f"running on this archive (PID {pid})" if pid else "not running on this archive"
     yield from _archive_checks(archive)
     free = shutil.disk_usage(archive).free / 2**20
     yield free > 500, "disk", f"{free:,.0f} MiB free for the archive in {archive}" + (

@@ -73,3 +73,39 @@ def test_two_archives_on_one_folder_never_share_an_id(tmp_path, clock):
     for t in threads:
         t.join()
     assert len(got) == len(set(got)) == 40 and len(os.listdir(tmp_path)) == 40
+
+
+def test_a_second_process_on_one_archive_exits_2_naming_the_holder(tmp_path, capsys):
+    from device.cli import main
+    from device.statelock import StateLock, StateLocked, holder
+    archive = tmp_path / "out" / "archive"
+    with StateLock(archive):
+        assert holder(archive) == os.getpid()
+        with pytest.raises(StateLocked, match=f"PID {os.getpid()}"):
+            StateLock(archive)
+        t0 = time.monotonic()
+        assert main(["run", "--dev", "--out", str(tmp_path / "out")]) == 2
+        assert main(["snap", "--dev", "--out", str(tmp_path / "out")]) == 2
+        assert time.monotonic() - t0 < 5          # at once: before loading any model
+        err = capsys.readouterr().err
+        assert f"PID {os.getpid()}" in err and "narrator run:" in err and "narrator snap:" in err
+    assert holder(archive) is None
+    StateLock(archive).release()
+
+
+def test_the_lock_dies_with_its_holder(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    from device.statelock import holder
+    p = subprocess.Popen([sys.executable, "-c",
+                          "import sys, time; from device.statelock import StateLock; "
+                          f"l = StateLock({str(tmp_path)!r}); print('locked', flush=True); time.sleep(60)"],
+                         stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().strip() == "locked"
+        assert holder(tmp_path) == p.pid
+    finally:
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+    assert holder(tmp_path) is None       # no stale lock after a SIGKILL
