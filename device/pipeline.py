@@ -109,7 +109,10 @@ class Pipeline:
         except Exception as e:
             return self._fail(job, record, timings, f"captioning: {e}")
 
-        streaming = stream and self.spool.begin_stream(job)
+        with self.spool.streaming(job, stream) as streaming:
+            return self._write_and_print(job, record, voice, cap, head, t0, timings, mark, streaming)
+
+    def _write_and_print(self, job, record, voice, cap, head, t0, timings, mark, streaming: bool) -> JobResult:
         if streaming:
             head_thread = threading.Thread(target=self.spool.stream, args=(head,), name="print-head")
             head_thread.start()
@@ -125,8 +128,7 @@ class Pipeline:
             mark("archive_s")
         except Exception as e:
             if streaming:
-                head_thread.join()
-                self.spool.end_stream(job, complete=False)
+                head_thread.join()   # the stream ends incomplete as we leave spool.streaming()
             return self._fail(job, record, timings, f"writing the poem: {e}")
 
         if not streaming:
@@ -142,7 +144,10 @@ class Pipeline:
             timings["first_byte_s"] = round(self.printer.first_byte_at - t0, 4)
             timings["last_byte_s"] = round(self.printer.last_byte_at - t0, 4)
         timings["total_s"] = round(time.monotonic() - t0, 4)
-        self.archive.write_json(job, dict(record, status="printing", timings=timings))
+        try:
+            self.archive.write_json(job, dict(record, status="printing", timings=timings))
+        except OSError as e:   # the receipt is whole in the archive already: finish printing it
+            log.error("job %s: could not record 'printing' in the archive: %s", job, e)
         status = self.spool.end_stream(job, complete=True)
         log.info("job %s %s in %.2f s: %s", job, status, timings["total_s"], cap.text)
         return JobResult(job, status, cap.text, stanzas, timings)

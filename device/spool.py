@@ -19,6 +19,7 @@ import logging
 import threading
 import time
 from collections import deque
+from contextlib import contextmanager
 
 from .archive import Archive
 from .printer import Printer, PrinterError
@@ -67,6 +68,19 @@ class Spool:
             log.error("job %s: could not record status %s in the archive: %s", job, status, e)
 
     # -- streaming a fresh job --------------------------------------------------------------
+
+    @contextmanager
+    def streaming(self, job: str, wanted: bool = True):
+        """`with spool.streaming(job) as live:` -- live is True when the job prints as it is
+        made (then call stream() and end_stream() inside). Whatever happens inside, the printer
+        lock is released on the way out: an exception before end_stream() ends the stream as
+        incomplete, so one failed archive write can never stop all printing."""
+        live = wanted and self.begin_stream(job)
+        try:
+            yield live
+        finally:
+            if live and self._streaming == job:
+                self.end_stream(job, complete=False)
 
     def begin_stream(self, job: str) -> bool:
         """Take the printer for a job that prints as it is made. False: spool it instead."""

@@ -208,3 +208,53 @@ def json_status(path) -> str:
         return json.loads(path.read_text()).get("status", "")
     except ValueError:
         return ""
+
+
+def _lock_is_free(spool) -> bool:
+    """Whether another thread could take the printer now."""
+    import threading
+    got = []
+
+    def try_it():
+        got.append(spool.lock.acquire(blocking=False))
+        if got[0]:
+            spool.lock.release()
+    t = threading.Thread(target=try_it)
+    t.start()
+    t.join()
+    return got[0]
+
+
+def test_a_failed_archive_write_mid_stream_releases_the_printer(tmp_path, tiny_voice, monkeypatch):
+    d, _ = make_daemon(tmp_path, tiny_voice)
+    real = Archive.write_json
+
+    def full_disk_when_printing(self, job, record):
+        if record.get("status") == "printing":
+            raise OSError(28, "No space left on device")
+        return real(self, job, record)
+    monkeypatch.setattr(Archive, "write_json", full_disk_when_printing)
+    first = d.pipeline.run(d.voice)
+    assert first.status == "printed" and _lock_is_free(d.spool)
+
+    def full_disk_for_the_preview(self, job, name, data):
+        if name == "receipt.png":
+            raise OSError(28, "No space left on device")
+        return real_write(self, job, name, data)
+    real_write = Archive.write
+    monkeypatch.setattr(Archive, "write_json", real)
+    monkeypatch.setattr(Archive, "write", full_disk_for_the_preview)
+    second = d.pipeline.run(d.voice)
+    assert second.status == "failed" and "No space left" in second.error and _lock_is_free(d.spool)
+    monkeypatch.setattr(Archive, "write", real_write)
+    assert d.pipeline.run(d.voice).status == "printed"
+
+
+def test_an_exception_inside_a_stream_still_releases_the_printer(tmp_path, tiny_voice):
+    d, _ = make_daemon(tmp_path, tiny_voice)
+    job = d.archive.new_job_id()
+    with pytest.raises(RuntimeError):
+        with d.spool.streaming(job) as live:
+            assert live
+            raise RuntimeError("something unexpected")
+    assert _lock_is_free(d.spool)
