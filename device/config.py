@@ -8,10 +8,13 @@ docs/narrator.example.toml for every key with its meaning.
 from __future__ import annotations
 
 import dataclasses
+import math
 import sys
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from models.captioners import NAMES as CAPTIONERS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -68,6 +71,7 @@ class HFCaptionerConfig:
     max_new_tokens: int = 30
     num_beams: int = 3
     fp16: bool = True               # on CUDA
+    prompt: str = ""                # a task prompt some models need (Florence-2: "<CAPTION>")
 
 
 @dataclass
@@ -77,7 +81,7 @@ class VoiceConfig:
     temperatures: list[float] = field(default_factory=lambda: [0.3, 0.4, 0.5, 0.6, 0.7, 0.8])
     length: int = 400
     preseed: str | None = None      # None: the model's own pre-seed
-    captioner: str = "scene"
+    captioner: str = "sight"        # sight (names what it sees) | scene (colour and light) | hf
     precision: str = "float32"      # step engine: float32 | bfloat16 | float16 | int8 (see docs/benchmarks.md)
 
 
@@ -108,17 +112,50 @@ class Config:
         for i, v in enumerate(self.voices):
             if v.precision not in ("float32", "bfloat16", "float16", "int8"):
                 raise ConfigError(f"voices[{i}].precision: {v.precision!r} is not one of bfloat16, float16, float32, int8")
-            if v.captioner not in ("scene", "hf"):
-                raise ConfigError(f"voices[{i}].captioner: {v.captioner!r} is not one of hf, scene")
-            if not v.temperatures or any(t < 0 for t in v.temperatures):
-                raise ConfigError(f"voices[{i}].temperatures: give at least one temperature, each >= 0")
-            if v.length < 1:
-                raise ConfigError(f"voices[{i}].length: must be at least 1")
-        if self.spool_max_jobs < 1:
-            raise ConfigError("spool_max_jobs: must be at least 1")
+            if v.captioner not in CAPTIONERS:
+                raise ConfigError(f"voices[{i}].captioner: {v.captioner!r} is not one of {', '.join(CAPTIONERS)}")
         if not 0 <= self.knob_hysteresis < 0.5:
             raise ConfigError("knob_hysteresis: must be between 0 and 0.5")
+        for key, (low, high) in RANGES.items():
+            value = _get(self, key)
+            if not low <= value <= high:
+                raise ConfigError(f"{key}: {value!r} is out of range ({low}..{high})")
+        for key in ("controls.baudrate", "printer.baudrate"):
+            if _get(self, key) not in BAUD_RATES:
+                raise ConfigError(f"{key}: {_get(self, key)!r} is not a standard baud rate "
+                                  f"({', '.join(map(str, BAUD_RATES))})")
+        names = [v.name for v in self.voices]
+        for i, v in enumerate(self.voices):
+            where = f"voices[{i}]"
+            if not v.name.strip() or v.name in names[:i]:
+                raise ConfigError(f"{where}.name: {v.name!r} must be a non-empty name no other voice uses")
+            if not 1 <= len(v.temperatures) <= MAX_TEMPERATURES or any(not 0 <= t <= MAX_TEMPERATURE for t in v.temperatures):
+                raise ConfigError(f"{where}.temperatures: give 1..{MAX_TEMPERATURES} temperatures, each 0..{MAX_TEMPERATURE}")
+            if not 1 <= v.length <= MAX_LENGTH:
+                raise ConfigError(f"{where}.length: {v.length} is out of range (1..{MAX_LENGTH} characters per stanza)")
+            if v.preseed is not None and len(v.preseed) > MAX_PRESEED:
+                raise ConfigError(f"{where}.preseed: {len(v.preseed)} characters; at most {MAX_PRESEED}")
         return self
+
+
+# Bounds a setting must keep: each job must finish in seconds and each value make sense to the
+# hardware. The example config (docs/narrator.example.toml) shows them beside each key.
+RANGES = {
+    "camera.width": (16, 8192), "camera.height": (16, 8192),
+    "controls.reset_wait_s": (0.0, 30.0),
+    "printer.port": (1, 65535), "printer.usb_vendor": (0, 0xFFFF), "printer.usb_product": (0, 0xFFFF),
+    "printer.chunk_size": (1, 65536), "printer.chunk_pause_s": (0.0, 5.0),
+    "hf.max_new_tokens": (1, 256), "hf.num_beams": (1, 16),
+    "spool_max_jobs": (1, 10000),
+}
+BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 250000, 460800, 500000, 921600, 1000000)
+MAX_TEMPERATURES, MAX_TEMPERATURE, MAX_LENGTH, MAX_PRESEED = 16, 5.0, 4000, 4000
+
+
+def _get(config, dotted: str):
+    for part in dotted.split("."):
+        config = getattr(config, part)
+    return config
 
 
 def paper_dots(paper: str | int) -> int:
@@ -165,6 +202,8 @@ def _convert(hint, value, key: str):
                 pass
         raise ConfigError(f"{key}: {value!r} is not a {' or '.join(getattr(a, '__name__', str(a)) for a in args)}")
     if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise ConfigError(f"{key}: {value!r} is not a finite number")
         return float(value)
     if hint in (int, str, bool) and type(value) is hint:
         return value

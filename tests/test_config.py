@@ -47,3 +47,33 @@ def test_paper_widths():
     assert paper_dots("58mm") == 384 and paper_dots("80mm") == 576 and paper_dots(512) == 512
     with pytest.raises(ConfigError):
         paper_dots(10)
+
+
+@pytest.mark.parametrize("toml, key", [
+    ("[[voices]]\nlength = 100000000\n", "voices[0].length"),
+    ("[[voices]]\ntemperatures = [" + ", ".join(["0.5"] * 5000) + "]\n", "voices[0].temperatures"),
+    ("[[voices]]\npreseed = \"" + "x" * 200_000 + "\"\n", "voices[0].preseed"),
+    ("[[voices]]\ntemperatures = [nan]\n", "voices[0].temperatures[0]"),
+    ("[[voices]]\ntemperatures = [inf]\n", "voices[0].temperatures[0]"),
+    ("[[voices]]\ntemperatures = [1e308]\n", "voices[0].temperatures"),
+    ("[printer]\nchunk_size = 0\n", "printer.chunk_size"),
+    ("[printer]\nchunk_pause_s = -1\n", "printer.chunk_pause_s"),
+    ("[printer]\nbaudrate = -9600\n", "printer.baudrate"),
+    ("[controls]\nbaudrate = 12345\n", "controls.baudrate"),
+    ("[camera]\nwidth = -1\n", "camera.width"),
+    ("[[voices]]\nname = \"\"\n", "voices[0].name"),
+    ("[[voices]]\nname = \"a\"\n[[voices]]\nname = \"a\"\n", "voices[1].name"),
+    ("spool_max_jobs = 0\n", "spool_max_jobs"),
+], ids=["huge-length", "5000-temperatures", "200kB-preseed", "nan", "inf", "1e308", "chunk-0", "pause-negative",
+        "baud-negative", "baud-odd", "width-negative", "empty-name", "same-name", "spool-0"])
+def test_absurd_settings_are_refused_naming_the_key(tmp_path, toml, key):
+    cfg = tmp_path / "narrator.toml"
+    cfg.write_text(toml)
+    with pytest.raises(ConfigError) as e:
+        load_config(cfg)
+    assert key in str(e.value)
+
+
+def test_the_example_config_is_within_every_range():
+    from pathlib import Path
+    load_config(Path(__file__).resolve().parents[1] / "docs" / "narrator.example.toml")
