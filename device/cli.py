@@ -117,15 +117,26 @@ def _dev_overrides(args) -> dict:
     return overrides
 
 
+def early_signals() -> list[str]:
+    """Until the daemon is up, SIGTERM and SIGHUP are only noted ("quit", "reload"): loading
+    models takes seconds, and a SIGHUP's default action would kill the process."""
+    import signal
+    noted: list[str] = []
+    signal.signal(signal.SIGTERM, lambda *_: noted.append("quit"))
+    signal.signal(signal.SIGHUP, lambda *_: noted.append("reload"))
+    return noted
+
+
 def cmd_run(args) -> int:
     from device.daemon import Daemon
     from device.statelock import StateLock
+    noted = early_signals()
     config = _device_config(args)
     log = logging.getLogger("narrator")
     log.info("config: %s", config)
     with StateLock(config.archive_dir, "this run"):   # one daemon per archive, taken before anything slow
         daemon = Daemon.from_config(config, dev=args.dev)
-        daemon.handle_signals(args.config, _dev_overrides(args))
+        daemon.handle_signals(args.config, _dev_overrides(args), early=noted)
         if args.dev:
             print("dev mode: press Enter to take a photo, r + Enter to reprint, 0-9 + Enter to turn the "
                   f"knob, q to quit. Receipts go to {args.out}/receipts", file=sys.stderr)

@@ -136,7 +136,7 @@ class Daemon:
                     last = self.archive.last_printed()
                     result = self.pipeline.reprint(last) if last else JobResult("", "failed", error="nothing to reprint")
                 elif kind == "finish":
-                    result = self.pipeline.finish(voice_index, self.voice)
+                    result = self.pipeline.finish(voice_index, self.voice_of(voice_index))
                 else:
                     result = self.pipeline.run(self.voices[voice_index])
             except Exception as e:  # a job must never take the daemon down
@@ -155,6 +155,15 @@ class Daemon:
                 self.set_status("idle" if done else "busy", f"{result.status} {result.job_id}" + ("" if done else "; next job running"))
             if done:
                 self.idle.set()
+
+    def voice_of(self, job: str) -> LoadedVoice:
+        """The voice a job was started with (by name), so a recovered job ends as it began;
+        the current voice if that one is gone from the config."""
+        try:
+            name = self.archive.read_json(job).get("voice")
+        except (OSError, ValueError):
+            name = None
+        return next((v for v in self.voices if v.name == name), self.voice)
 
     def recover(self) -> None:
         """Queue what a crash or power cut left behind: unprinted receipts go to the spool,
@@ -188,7 +197,7 @@ class Daemon:
                 elif event.kind == "knob":
                     self.on_knob(event.value)
                 elif event.kind == "reload":
-                    self.reload()
+                    self.reload_in_background()
                 elif event.kind == "quit":
                     break
         finally:
@@ -201,16 +210,29 @@ class Daemon:
             self.spool.stop()
             self.close()
 
-    def handle_signals(self, config_path: str | None, overrides: dict | None = None) -> None:
+    def handle_signals(self, config_path: str | None, overrides: dict | None = None,
+                       early: list[str] | None = None) -> None:
         """SIGTERM: stop after finishing (or archiving) the current job. SIGHUP: reload the
-        config file; a bad one keeps the running config and says why."""
+        config file; a bad one keeps the running config and says why. `early`: signals that
+        came while the daemon was starting (see early_signals), acted on now."""
         import signal
 
         self.config_path, self.config_overrides = config_path, overrides
         signal.signal(signal.SIGTERM, lambda *_: self.controls.events.put(ControlEvent("quit")))
         signal.signal(signal.SIGHUP, lambda *_: self.controls.events.put(ControlEvent("reload")))
+        for kind in early or []:
+            self.controls.events.put(ControlEvent(kind))
 
-    def reload(self) -> None:
+    def reload_in_background(self) -> None:
+        """Reload on its own thread: loading models and waiting for the running job take time,
+        and the main loop must keep feeding the watchdog meanwhile."""
+        if getattr(self, "_reloader", None) and self._reloader.is_alive():
+            log.info("config reload already in progress")
+            return
+        self._reloader = threading.Thread(target=self.reload, name="reload", daemon=True)
+        self._reloader.start()
+
+    def reload(self, deadline_s: float = 120.0) -> None:
         path = getattr(self, "config_path", None)
         try:
             new = load_config(path, getattr(self, "config_overrides", None))
@@ -222,7 +244,10 @@ class Daemon:
         for part in ("camera", "controls", "printer", "archive_dir"):
             if getattr(new, part) != getattr(self.config, part):
                 log.warning("config: %s changed; that takes effect at the next restart", part)
-        self.idle.wait()
+        if not self.idle.wait(deadline_s):   # swap voices between jobs, never inside one
+            log.error("config reload abandoned: a job was still running after %.0f s", deadline_s)
+            self.notifier.status("config reload abandoned (a job kept running); send SIGHUP again")
+            return
         self.voices, self.selector = voices, VoiceSelector(len(voices), new.knob_hysteresis, min(self.selector.index, len(voices) - 1))
         self.pipeline.installation = new.installation
         self.pipeline.paper = Paper.from_config(new.printer)   # layout changes apply now; the connection at restart

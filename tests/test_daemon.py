@@ -181,3 +181,34 @@ def test_voices_sharing_a_model_load_it_once(tiny_checkpoint):
     calm, wild, fast = load_voices(config)
     assert calm.voice is wild.voice and fast.voice is not calm.voice
     assert (calm.temperatures, wild.temperatures) == ([0.3], [1.2])
+
+
+def test_a_recovered_job_is_finished_in_its_own_voice(tmp_path, tiny_voice):
+    from device.pipeline import _jpeg
+    d, controls = make_daemon(tmp_path, tiny_voice, n_voices=2)
+    assert d.voice.name == "voice0"                       # the knob is on the first voice
+    job = d.archive.new_job_id()
+    d.archive.write(job, "frame.jpg", _jpeg(generated_scene(3)))
+    d.archive.write_json(job, {"id": job, "created": "2026-12-01 10:00:00", "voice": "voice1",
+                               "temperatures": d.voices[1].temperatures, "status": "writing"})
+    controls.quit()
+    d.run()
+    (result,) = d.results
+    record = d.archive.read_json(job)
+    assert result.job_id == job and record["status"] == "printed" and record["recovered"]
+    assert record["voice"] == "voice1"
+    assert [s["temperature"] for s in record["stanzas"]] == d.voices[1].temperatures
+
+
+def test_reload_runs_off_the_main_loop_and_gives_up_after_a_deadline(tmp_path, tiny_voice):
+    d, _ = make_daemon(tmp_path, tiny_voice)
+    d.config_path, d.config_overrides = None, {"archive_dir": str(tmp_path / "archive"), "installation": "New"}
+    d.idle.clear()                                        # a job that does not end
+    t0 = time.monotonic()
+    d.reload_in_background()
+    assert time.monotonic() - t0 < 0.5                    # the loop goes back to the watchdog at once
+    d.reload(deadline_s=0.2)                              # in the foreground, with a short deadline
+    assert d.pipeline.installation != "New"               # abandoned, the old config stays
+    d.idle.set()
+    d._reloader.join(10)
+    assert d.pipeline.installation == "New"               # the background reload applied it between jobs

@@ -156,6 +156,28 @@ def test_sighup_reloads_and_sigterm_stops_cleanly(tmp_path, tiny_checkpoint):
     assert "Second Hall" in text and "Broken" not in text
 
 
+def test_a_sighup_during_start_up_does_not_kill_the_daemon(tmp_path, tiny_checkpoint):
+    cfg = tmp_path / "narrator.toml"
+    cfg.write_text(f'[[voices]]\nmodel = "{tiny_checkpoint}"\ntemperatures = [0.5]\nlength = 40\n')
+    p = subprocess.Popen([sys.executable, "-c", "import sys; from device.cli import main; sys.exit(main())",
+                          "run", "--dev", "--config", str(cfg), "--out", str(tmp_path / "out")],
+                         stdin=subprocess.PIPE, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    try:
+        line = p.stderr.readline()                      # the first log line: the config, before any model loads
+        assert "config:" in line, line
+        p.send_signal(signal.SIGHUP)
+        log = [line]
+        deadline = time.time() + 60
+        while time.time() < deadline and not any("config reloaded" in x for x in log):
+            log.append(p.stderr.readline())
+        assert any("config reloaded" in x for x in log), "".join(log)
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(30) == 0
+    finally:
+        if p.poll() is None:
+            p.kill()
+
+
 def test_doctor_reports_waiting_receipts_and_failures(tmp_path, tiny_voice):
     from device.config import load_config
     from device.doctor import _archive_checks
