@@ -23,6 +23,8 @@ import numpy as np
 
 from models.captioners import ImageError, load_image
 
+from .loglimit import Throttle
+
 log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
@@ -74,27 +76,32 @@ class OpenCVCamera(Camera):
 
     def _grab_loop(self) -> None:
         backoff = 0.5
+        throttle = Throttle(log)
         while not self._stop.is_set():
             cap = self._open()
             if not cap.isOpened():
                 self.last_error = f"cannot open camera {self.source!r}"
-                log.warning("%s; retrying in %.1f s", self.last_error, backoff)
+                throttle.warning("open", "%s; retrying in %.1f s", self.last_error, backoff)
                 self._stop.wait(backoff)
                 backoff = min(self.backoff_max_s, backoff * 2)
                 continue
-            log.info("camera %r open", self.source)
+            delivered = False
             while not self._stop.is_set():
                 ok, bgr = cap.read()
                 if not ok:
                     self.last_error = f"camera {self.source!r} stopped delivering frames"
-                    log.warning("%s; reopening", self.last_error)
+                    throttle.warning("read", "%s; reopening in %.1f s", self.last_error, backoff)
                     break
-                backoff, self.last_error = 0.5, ""
+                if not delivered:
+                    log.info("camera %r delivering frames", self.source)
+                delivered, backoff, self.last_error = True, 0.5, ""
                 with self._cond:
                     self._latest, self._stamp = bgr, time.monotonic()
                     self._cond.notify_all()
             cap.release()
             self._stop.wait(backoff)
+            if not delivered:   # opens but gives nothing: back off like a camera that will not open
+                backoff = min(self.backoff_max_s, backoff * 2)
 
     def frame(self) -> np.ndarray:
         """The newest frame taken after this call began (never one that sat in a buffer)."""

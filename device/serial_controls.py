@@ -20,6 +20,7 @@ import serial
 from serial.tools import list_ports
 
 from .controls import ControlEvent, Controls
+from .loglimit import Throttle
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ class SerialControls(Controls):
         self.port_setting, self.baudrate = port, baudrate
         self.reset_wait_s, self.hello_timeout_s, self.backoff_max_s = reset_wait_s, hello_timeout_s, backoff_max_s
         self.counts: dict[str, int] = {}
+        self.throttle = Throttle(log)          # line noise: one warning, then a count every 30 s
         self.connected = threading.Event()
         self.sessions = 0                  # successful handshakes: 2 or more means it reconnected
         self.firmware = ""
@@ -128,7 +130,7 @@ class SerialControls(Controls):
                 if event:
                     self.events.put(event)
                 elif kind in ("garbage", "overlong", "unknown", "err"):
-                    log.warning("controls box sent %s line: %r", kind, line[:40])
+                    self.throttle.warning(kind, "controls box sent %s line: %r", kind, line[:40])
 
     def _lines(self, s: serial.Serial, buf: bytearray):
         """Complete lines read so far; an overlong run without a newline is cut and reported."""

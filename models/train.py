@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from .charlstm import CharLSTM, CharLSTMConfig, pick_device
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .corpus import Corpus, StreamBatches
 from .evaluate import stream_loss
 from .lossplot import plot_losses
@@ -111,7 +111,11 @@ def train(args: argparse.Namespace) -> int:
         best_val = t.get("best_val_loss", math.inf) or math.inf
         sidecar = Path(str(args.resume).replace(".safetensors", ".state.pt"))
         if sidecar.exists():
-            opt_state = torch.load(sidecar, map_location=device, weights_only=True)
+            try:
+                opt_state = torch.load(sidecar, map_location=device, weights_only=True)
+            except Exception as e:   # truncated, corrupt, or a pickle that wants code
+                raise CheckpointError(f"{sidecar}: the optimizer state is unreadable ({type(e).__name__}); "
+                                      "delete it to resume with a fresh optimizer") from None
         else:
             log.warning("no %s beside the checkpoint: resuming with a fresh optimizer", sidecar.name)
     else:

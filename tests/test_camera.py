@@ -1,4 +1,6 @@
 """Cameras: real OpenCV decoding (a video file stands in for a V4L2 device) and the simulator."""
+import time
+
 import cv2
 import numpy as np
 import pytest
@@ -62,3 +64,32 @@ def test_generated_scenes_vary():
     frames = [generated_scene(i) for i in range(4)]
     assert all(f.shape == (720, 1280, 3) for f in frames)
     assert len({int(f.mean()) for f in frames}) == 4
+
+
+def test_a_camera_that_opens_but_gives_no_frames_is_reopened_with_back_off(monkeypatch):
+    """A USB camera whose stream died: open() succeeds, read() fails. Reopening every half
+    second filled the journal; now the waits double like those of a camera that will not open."""
+    import device.camera as camera_module
+    opens = []
+
+    class Mute:
+        def __init__(self, *a):
+            opens.append(time.monotonic())
+
+        def isOpened(self):
+            return True
+
+        def read(self):
+            return False, None
+
+        def set(self, *a):
+            return True
+
+        def release(self):
+            pass
+    monkeypatch.setattr(camera_module.cv2, "VideoCapture", Mute)
+    cam = camera_module.OpenCVCamera("/dev/video9", backoff_max_s=4.0)
+    time.sleep(3.2)
+    cam.close()
+    gaps = [b - a for a, b in zip(opens, opens[1:])]
+    assert len(opens) <= 4 and gaps[1] > gaps[0] * 1.5, gaps   # 0.5, 1, 2 s: not 0.5, 0.5, 0.5 ...

@@ -42,6 +42,24 @@ def test_resume_refuses_a_different_corpus(trained_run, tmp_path):
         run_train(other, tmp_path / "r", "--resume", str(trained_run / "last.safetensors"))
 
 
+@pytest.mark.parametrize("content", [b"", b"\x80\x04garbage", None], ids=["empty", "corrupt", "code"])
+def test_resume_with_an_unreadable_state_file_is_one_clear_line(trained_run, corpus_file, tmp_path, capsys, content):
+    import pickle
+    from device.cli import main
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    state = run / "last.state.pt"
+    if content is None:   # a pickle that would run code if loaded unsafely
+        state.write_bytes(pickle.dumps(__import__("os").system))
+    else:
+        state.write_bytes(content)
+    rc = main(["train", str(corpus_file), "--out", str(run), "--num-layers", "2", "--rnn-size", "48",
+               "--wordvec-size", "16", "--seq-length", "32", "--batch-size", "16", "--val-chunk", "2000",
+               "--max-steps", "160", "--resume", str(run / "last.safetensors")])
+    err = capsys.readouterr().err
+    assert rc == 2 and "last.state.pt" in err and "unreadable" in err and "Traceback" not in err
+
+
 def _narrator(*args):
     return [sys.executable, "-c", "import sys; from device.cli import main; sys.exit(main())", *args]
 
