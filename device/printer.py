@@ -122,12 +122,22 @@ class EscposPrinter(Printer):
         return True, ""
 
     def close(self) -> None:
-        if self._dev is not None:
+        """Close the connection whatever state it is in. python-escpos flushes before closing,
+        and on an unplugged device that flush raises before anything is closed, which leaked
+        the device and pyserial's pipes on every unplug: close the transport underneath too."""
+        dev, self._dev = self._dev, None
+        if dev is None:
+            return
+        try:
+            dev.close()
+        except Exception as e:
+            log.debug("printer close: %s; closing the transport directly", e)
+        inner = getattr(dev, "device", None)
+        if inner is not None and getattr(inner, "is_open", False):
             try:
-                self._dev.close()
-            except Exception:
-                pass
-            self._dev = None
+                inner.close()
+            except Exception as e:
+                log.debug("printer transport close: %s", e)
 
     def describe(self) -> str:
         c = self.cfg

@@ -156,3 +156,27 @@ def test_a_printer_that_never_answers_status_queries_still_prints():
     finally:
         os.close(master)
         os.close(slave)
+
+
+def test_twenty_unplugs_leak_no_file_handles():
+    """Unplugging a serial printer makes every write and the close itself fail; the device and
+    pyserial's pipes must still be closed each time."""
+    printer = EscposPrinter(PrinterConfig(backend="serial", baudrate=115200, chunk_pause_s=0))
+
+    def open_fds():
+        return len(os.listdir("/proc/self/fd"))
+    before = None
+    for cycle in range(20):
+        master, slave = os.openpty()
+        tty.setraw(master)
+        printer.cfg.device = os.ttyname(slave)
+        printer.begin(f"job{cycle}")
+        printer.send(b"hello\n")
+        os.close(slave)
+        os.close(master)                    # the cable is pulled
+        with pytest.raises(PrinterError, match="failed mid-receipt"):
+            printer.send(b"x" * 5000)
+        printer.close()
+        if cycle == 1:
+            before = open_fds()
+    assert open_fds() == before
