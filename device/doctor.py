@@ -76,7 +76,14 @@ def _archive_checks(root: Path):
             waiting.append(job)
         elif record.get("status") == "failed":
             failed.append(f"{job}: {record.get('error', '?')}")
-    yield not waiting, "spool", (f"{len(waiting)} receipt(s) waiting for the printer (oldest {waiting[0]}); "
-                                 "they print when `narrator run` finds the printer ready" if waiting else "nothing waiting")
+    why = ""
+    if waiting:
+        try:
+            why = archive.read_json(waiting[-1]).get("spooled_because", "")
+        except (OSError, ValueError):
+            pass
+    yield not waiting, "spool", (f"{len(waiting)} receipt(s) waiting for the printer (oldest {waiting[0]})"
+                                 + (f"; latest reason: {why}" if why else "") +
+                                 "; they print when `narrator run` finds the printer ready" if waiting else "nothing waiting")
     if failed:
         yield True, "recent failures", f"{len(failed)} of the last {min(500, len(archive.jobs()))} jobs; latest: {failed[-1]}"

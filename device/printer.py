@@ -18,6 +18,7 @@ from pathlib import Path
 from .escpos_decode import decode, render
 
 log = logging.getLogger(__name__)
+STALL_S = 5.0   # a printer that takes no byte for this long is "not taking data"
 
 
 class PrinterError(RuntimeError):
@@ -72,6 +73,7 @@ class EscposPrinter(Printer):
             if c.backend == "serial":
                 dev = ep.Serial(c.device, baudrate=c.baudrate, dsrdtr=c.flow_control == "dsrdtr", profile=c.profile)
                 dev.open()
+                dev.device.write_timeout = STALL_S   # a printer holding flow control must not hang us
                 if c.flow_control == "rtscts":
                     dev.device.rtscts = True
             elif c.backend == "usb":
@@ -99,7 +101,28 @@ class EscposPrinter(Printer):
                     time.sleep(self.cfg.chunk_pause_s)
         except Exception as e:
             self.close()
+            if "timeout" in type(e).__name__.lower() or "timeout" in str(e).lower():
+                raise PrinterError(f"the printer is not taking data ({self.describe()}): nothing accepted for "
+                                   f"{STALL_S:.0f} s, out of paper or jammed?") from None
             raise PrinterError(f"the printer ({self.describe()}) failed mid-receipt: {e}") from None
+
+    def end(self) -> dict:
+        """A receipt is printed when the printer has taken its bytes, not when they sit in the
+        kernel's buffer: wait for the serial output queue to drain, at most STALL_S."""
+        inner = getattr(self._dev, "_device", None)
+        if self.cfg.backend == "serial" and inner:
+            deadline = time.monotonic() + STALL_S
+            try:
+                while inner.out_waiting > 0:
+                    if time.monotonic() > deadline:
+                        self.close()
+                        raise PrinterError(f"the printer is not taking data ({self.describe()}): "
+                                           f"{STALL_S:.0f} s and the receipt is still in the buffer")
+                    time.sleep(0.02)
+            except OSError as e:
+                self.close()
+                raise PrinterError(f"the printer ({self.describe()}) failed mid-receipt: {e}") from None
+        return {}
 
     def status(self) -> tuple[bool, str]:
         if self.cfg.backend == "file":
@@ -132,8 +155,8 @@ class EscposPrinter(Printer):
             dev.close()
         except Exception as e:
             log.debug("printer close: %s; closing the transport directly", e)
-        inner = getattr(dev, "device", None)
-        if inner is not None and getattr(inner, "is_open", False):
+        inner = getattr(dev, "_device", None)   # not .device: that property reopens the connection
+        if inner and getattr(inner, "is_open", False):
             try:
                 inner.close()
             except Exception as e:

@@ -133,7 +133,7 @@ class Spool:
                 self._mark(old, "expired", expired_because=f"spool full ({self.max_jobs} jobs)")
                 log.warning("spool full: job %s expired (its receipt stays in the archive)", old)
             self.queue.append(job)
-            self._mark(job, "spooled")
+            self._mark(job, "spooled", spooled_because=self.fault or "the printer was busy")
         self._wake.set()
 
     def pump(self) -> int:

@@ -1,5 +1,6 @@
 """Receipts as real ESC/POS bytes from python-escpos, decoded back; printers over real I/O."""
 import os
+import time
 import threading
 import tty
 
@@ -180,3 +181,49 @@ def test_twenty_unplugs_leak_no_file_handles():
         if cycle == 1:
             before = open_fds()
     assert open_fds() == before
+
+
+def test_a_stalled_printer_is_not_taking_data_within_seconds(monkeypatch):
+    """A printer that stops reading (paper jam, flow control held): writes time out instead of
+    hanging, and a receipt left in the buffer is not 'printed'."""
+    import device.printer as printer_module
+    monkeypatch.setattr(printer_module, "STALL_S", 1.0)
+    master, slave = os.openpty()
+    tty.setraw(master)
+    tty.setraw(slave)
+    try:
+        printer = EscposPrinter(PrinterConfig(backend="serial", device=os.ttyname(slave), baudrate=115200,
+                                              chunk_pause_s=0))
+        t0 = time.monotonic()
+        printer.begin("big")
+        with pytest.raises(PrinterError, match="not taking data"):
+            printer.send(b"\x00" * 2_000_000)         # more than any tty buffer holds
+        assert time.monotonic() - t0 < 10
+        printer.close()
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_bytes_left_in_a_uart_buffer_are_not_printed(monkeypatch):
+    """A pty has no output queue, so this stands in for a USB-serial adapter whose buffer the
+    printer stopped draining: end() waits for it to empty, then says the printer is stuck."""
+    import device.printer as printer_module
+    monkeypatch.setattr(printer_module, "STALL_S", 0.3)
+
+    class Stuck:
+        is_open, out_waiting = True, 37
+
+        def close(self):
+            self.is_open = False
+
+    class Dev:
+        _device = Stuck()
+
+        def close(self):
+            raise OSError("flush failed")
+    printer = EscposPrinter(PrinterConfig(backend="serial"))
+    printer._dev = Dev()
+    with pytest.raises(PrinterError, match="still in the buffer"):
+        printer.end()
+    assert printer._dev is None

@@ -186,6 +186,7 @@ def test_doctor_reports_waiting_receipts_and_failures(tmp_path, tiny_voice):
     d.pipeline.run(d.voice)
     lines = {what: (ok, detail) for ok, what, detail in _archive_checks(d.archive.root)}
     assert lines["spool"][0] is False and "1 receipt(s) waiting" in lines["spool"][1]
+    assert "latest reason: the printer does not answer" in lines["spool"][1]
     assert load_config(overrides={"archive_dir": str(d.archive.root)})
 
 
