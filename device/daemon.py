@@ -208,6 +208,10 @@ class Daemon:
             self.jobs.put(("stop", None))
             worker.join(timeout=1)
             self.spool.stop()
+            try:   # what the last job spooled prints now if the printer is ready, not at the next start
+                self.spool.pump()
+            except Exception:
+                log.exception("final spool pump failed")
             self.close()
 
     def handle_signals(self, config_path: str | None, overrides: dict | None = None,
@@ -225,12 +229,23 @@ class Daemon:
 
     def reload_in_background(self) -> None:
         """Reload on its own thread: loading models and waiting for the running job take time,
-        and the main loop must keep feeding the watchdog meanwhile."""
-        if getattr(self, "_reloader", None) and self._reloader.is_alive():
-            log.info("config reload already in progress")
-            return
-        self._reloader = threading.Thread(target=self.reload, name="reload", daemon=True)
-        self._reloader.start()
+        and the main loop must keep feeding the watchdog meanwhile. A SIGHUP during a reload
+        is not lost: that reload runs once more when it is done."""
+        with self.lock:
+            self._reload_wanted = True
+            if getattr(self, "_reloader", None) is not None:   # running: it will see the wish
+                return
+            self._reloader = threading.Thread(target=self._reload_while_wanted, name="reload", daemon=True)
+            self._reloader.start()
+
+    def _reload_while_wanted(self) -> None:
+        while True:
+            with self.lock:
+                if not self._reload_wanted:
+                    self._reloader = None
+                    return
+                self._reload_wanted = False
+            self.reload()
 
     def reload(self, deadline_s: float = 120.0) -> None:
         path = getattr(self, "config_path", None)

@@ -115,6 +115,39 @@ def decode(data: bytes) -> Decoded:
     return doc
 
 
+def command_length(data: bytes, i: int) -> int:
+    """How many bytes the command (or character) starting at data[i] takes, read from its
+    header alone: what a printer that stopped mid-command is still waiting for."""
+    cmd = data[i:i + 2]
+    if data[i] not in (0x1B, 0x1D):
+        return 1
+    if cmd in (b"\x1b@", b"\x1b2"):
+        return 2
+    if cmd in _ONE_ARG:
+        return 3
+    if cmd == b"\x1dv" and len(data) >= i + 8:
+        xl, xh, yl, yh = data[i + 4:i + 8]
+        return 8 + (xl + 256 * xh) * (yl + 256 * yh)
+    if cmd == b"\x1dV" and len(data) > i + 2:
+        return 3 if data[i + 2] in (0, 1, 48, 49) else 4
+    raise DecodeError(f"unknown or truncated command {cmd!r} at byte {i}")
+
+
+def completion(sent: bytes | memoryview, n: int) -> bytes:
+    """The bytes that finish the command a stream was cut inside, when only its first n bytes
+    reached the printer: the rest of a raster as white (the printer then prints a truncated
+    photo and is ready for commands again), the rest of a short command as written."""
+    i = 0
+    while i < n:
+        end = i + command_length(sent, i)
+        if end > n:
+            header = 8 if sent[i:i + 2] == b"\x1dv" else end - i
+            keep = bytes(sent[n:max(n, i + header)])
+            return keep + bytes(end - max(n, i + header))
+        i = end
+    return b""
+
+
 def _apply(cmd: bytes, arg: int, style: Style, doc: Decoded) -> None:
     if cmd == b"\x1b!":   # print mode: bold, double height/width, underline
         style.bold, style.height = bool(arg & 0x08), 2 if arg & 0x10 else 1

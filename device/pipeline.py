@@ -9,6 +9,7 @@ archive before the printer sees it, and whatever cannot print now goes to the sp
 from __future__ import annotations
 
 import io
+import secrets
 import logging
 import threading
 import time
@@ -64,7 +65,8 @@ class Pipeline:
         t0 = time.monotonic()
         job = self.archive.new_job_id()
         record = {"id": job, "created": time.strftime("%Y-%m-%d %H:%M:%S"), "voice": voice.name,
-                  "temperatures": voice.temperatures, "status": "started"}
+                  "temperatures": voice.temperatures, "status": "started",
+                  "rng_seed": secrets.randbits(31)}   # a crash-recovered job writes the very same poem
         timings: dict[str, float] = {}
         try:
             self.archive.write_json(job, record)
@@ -117,7 +119,8 @@ class Pipeline:
             head_thread = threading.Thread(target=self.spool.stream, args=(head,), name="print-head")
             head_thread.start()
         try:
-            poem = voice.voice.write(cap.text, voice.temperatures, voice.length, preseed=voice.preseed)
+            poem = voice.voice.write(cap.text, voice.temperatures, voice.length, preseed=voice.preseed,
+                                     rng_seed=record.get("rng_seed"))
             mark("write_s")
             stanzas = [s.text for s in poem.stanzas]
             body = receipt_body(self.paper, stanzas, voice.name, job)

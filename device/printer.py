@@ -27,13 +27,22 @@ class PrinterError(RuntimeError):
 
 class Printer:
     name = "printer"
+    keeps_state = True     # a real printer remembers a command it was cut off inside
 
     def __init__(self):
         self.first_byte_at: float | None = None   # monotonic time of the job's first byte
         self.last_byte_at: float | None = None
+        self.sent = 0                             # bytes of this job the transport has taken
+        self.on_progress = None                   # called with `sent` as bytes leave (the spool records it)
 
     def begin(self, job_id: str) -> None:
-        self.job_id, self.first_byte_at, self.last_byte_at = job_id, None, None
+        self.job_id, self.first_byte_at, self.last_byte_at, self.sent = job_id, None, None, 0
+
+    def _advance(self, n: int) -> None:
+        """Transports call this as bytes leave, so a crash knows how far a receipt got."""
+        self.sent += n
+        if self.on_progress:
+            self.on_progress(self.sent)
 
     def send(self, data: bytes) -> None:
         if self.first_byte_at is None:
@@ -97,6 +106,7 @@ class EscposPrinter(Printer):
         try:
             for i in range(0, len(data), step):
                 self._dev._raw(data[i:i + step])
+                self._advance(len(data[i:i + step]))
                 if self.cfg.chunk_pause_s and i + step < len(data):
                     time.sleep(self.cfg.chunk_pause_s)
         except Exception as e:
@@ -175,6 +185,7 @@ class SimPrinter(Printer):
     receipt, and it fails the way a real printer does (status says why; sends raise)."""
 
     name = "sim"
+    keeps_state = False    # a crash wipes the simulator: nothing half-printed to repair
 
     def __init__(self, out_dir: str | Path, width_dots: int = 384, echo: bool = True):
         super().__init__()
@@ -202,12 +213,14 @@ class SimPrinter(Printer):
             raise PrinterError(f"the printer ({self.describe()}) failed mid-receipt: {why}")
         if self.fail_in_bytes is not None and len(data) >= self.fail_in_bytes:
             self.buffer += data[:self.fail_in_bytes]
+            self._advance(self.fail_in_bytes)
             self.fail_in_bytes = None
             self.offline = True
             raise PrinterError(f"the printer ({self.describe()}) failed mid-receipt: cable pulled")
         if self.fail_in_bytes is not None:
             self.fail_in_bytes -= len(data)
         self.buffer += data
+        self._advance(len(data))
 
     def end(self) -> dict:
         self.out_dir.mkdir(parents=True, exist_ok=True)

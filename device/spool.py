@@ -16,16 +16,21 @@ thread and the pipeline from interleaving bytes.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import deque
 from contextlib import contextmanager
 
 from .archive import Archive
+from .escpos_decode import DecodeError, completion
 from .printer import Printer, PrinterError
 
 log = logging.getLogger(__name__)
 UNPRINTED = ("archived", "spooled", "printing")
+SENT = "sent"                 # ARCHIVE/<job>/sent: how many bytes of the receipt the printer took
+RESET = b"\x1b@"              # ESC @: initialise the printer
+AGAIN = b"(printed again: the first print was cut short)\n"
 
 
 class Spool:
@@ -39,6 +44,8 @@ class Spool:
         self.on_fault = on_fault or (lambda fault: None)
         self._streaming: str | None = None
         self._stream_ok = True
+        self.repair = b""                      # sent before the next receipt: ends a cut-off command
+        self.again: set[str] = set()           # jobs whose print a crash cut short
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -67,6 +74,53 @@ class Spool:
         except (OSError, ValueError) as e:
             log.error("job %s: could not record status %s in the archive: %s", job, status, e)
 
+    # -- how far a receipt got --------------------------------------------------------------
+
+    def _begin(self, label: str) -> None:
+        """Start a receipt on the printer: first any repair a crash left owing, then record
+        progress in the job's folder as bytes leave, so the next start knows where it stopped."""
+        self.printer.begin(label)
+        if self.repair:
+            self.printer.send(self.repair)
+            self.repair = b""
+            self.printer.sent = 0
+        folder = self.archive.root / label
+        if folder.is_dir():
+            fd = os.open(folder / SENT, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            self.printer.on_progress = lambda n: os.pwrite(fd, b"%12d\n" % n, 0)
+            self._sent_fd = fd
+
+    def _finish(self, label: str, printed: bool) -> None:
+        self.printer.on_progress = None
+        fd, self._sent_fd = getattr(self, "_sent_fd", None), None
+        if fd is not None:
+            os.close(fd)
+            if printed:
+                (self.archive.root / label / SENT).unlink(missing_ok=True)
+
+    def _note_cut_short(self, job: str) -> None:
+        """A crash left this job's receipt part-printed: owe the printer the rest of the command
+        it was inside (then a reset), and say on the reprint that it is one."""
+        try:
+            sent = int((self.archive.root / job / SENT).read_text().strip() or 0)
+        except (OSError, ValueError):
+            return
+        (self.archive.root / job / SENT).unlink(missing_ok=True)
+        if sent <= 0:
+            return
+        self.again.add(job)
+        data_file = self.archive.path(job, "receipt.bin")
+        if not data_file.exists():
+            data_file = self.archive.path(job, "head.bin")
+        try:
+            owed = completion(data_file.read_bytes(), sent)
+        except (OSError, DecodeError) as e:
+            log.warning("job %s: cannot tell where its print stopped (%s); resetting the printer", job, e)
+            owed = b""
+        if self.printer.keeps_state:
+            self.repair = owed + RESET
+        log.warning("job %s was cut short after %d bytes; it prints again, whole", job, sent)
+
     # -- streaming a fresh job --------------------------------------------------------------
 
     @contextmanager
@@ -90,7 +144,11 @@ class Spool:
             self.lock.release()
             return False
         self._streaming, self._stream_ok = job, True
-        self.printer.begin(job)
+        try:
+            self._begin(job)
+        except PrinterError as e:
+            self._stream_ok = False
+            self._set_fault(str(e))
         return True
 
     def stream(self, data: bytes) -> bool:
@@ -106,10 +164,12 @@ class Spool:
 
     def end_stream(self, job: str, complete: bool) -> str:
         """Finish a streamed job: 'printed', or 'spooled' when anything went wrong."""
+        printed = False
         try:
             if complete and self._stream_ok:
                 try:
                     produced = self.printer.end()
+                    printed = True
                     self._mark(job, "printed", printed=produced, printed_at=time.strftime("%Y-%m-%d %H:%M:%S"))
                     return "printed"
                 except PrinterError as e:
@@ -119,6 +179,7 @@ class Spool:
                 return "spooled"
             return "failed"
         finally:
+            self._finish(job, printed)
             self._streaming = None
             self.lock.release()
 
@@ -160,11 +221,19 @@ class Spool:
         return printed
 
     def print_bytes(self, label: str, data: bytes) -> dict:
-        """Send one whole receipt now, holding the printer; raises PrinterError."""
+        """Send one whole receipt now, holding the printer; raises PrinterError. A receipt a
+        crash cut short says so in its first line."""
         with self.lock:
-            self.printer.begin(label)
-            self.printer.send(data)
-            return self.printer.end()
+            printed = False
+            try:
+                self._begin(label)
+                self.printer.send((AGAIN if label in self.again else b"") + data)
+                produced = self.printer.end()
+                printed = True
+                self.again.discard(label)
+                return produced
+            finally:
+                self._finish(label, printed)
 
     def recover(self) -> list[str]:
         """Queue the archive's complete but unprinted jobs, oldest first; return the jobs that
@@ -175,6 +244,8 @@ class Spool:
                 status = self.archive.read_json(job).get("status")
             except (OSError, ValueError):
                 status = None
+            if (self.archive.root / job / SENT).exists() and status != "printed":
+                self._note_cut_short(job)
             if status in UNPRINTED and self.archive.path(job, "receipt.bin").exists():
                 self.submit(job)
             elif status in ("started", "writing", None):

@@ -209,6 +209,7 @@ def test_reload_runs_off_the_main_loop_and_gives_up_after_a_deadline(tmp_path, t
     assert time.monotonic() - t0 < 0.5                    # the loop goes back to the watchdog at once
     d.reload(deadline_s=0.2)                              # in the foreground, with a short deadline
     assert d.pipeline.installation != "New"               # abandoned, the old config stays
+    reloader = d._reloader
     d.idle.set()
-    d._reloader.join(10)
+    reloader.join(10)
     assert d.pipeline.installation == "New"               # the background reload applied it between jobs

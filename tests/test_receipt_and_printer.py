@@ -227,3 +227,19 @@ def test_bytes_left_in_a_uart_buffer_are_not_printed(monkeypatch):
     with pytest.raises(PrinterError, match="still in the buffer"):
         printer.end()
     assert printer._dev is None
+
+
+@pytest.mark.parametrize("where", ["boundary", "short-command", "raster-header", "raster-data", "end"])
+def test_completion_finishes_whatever_command_a_cut_stream_was_inside(where):
+    from device.escpos_decode import completion
+    head = receipt_head(Paper(), "now", "", generated_scene(2), "cut here")
+    raster = head.index(b"\x1dv0")
+    cut = {"boundary": raster, "short-command": 1, "raster-header": raster + 5,
+           "raster-data": raster + 3000, "end": len(head)}[where]
+    pad = completion(head, cut)
+    doc = decode(head[:cut] + pad + b"\x1b@after\n")     # the printer is ready for commands again
+    assert doc.text.endswith("after\n")
+    if where in ("boundary", "end"):
+        assert pad == b""
+    if where == "raster-data":
+        assert set(pad) == {0} and len(doc.rasters) == 1

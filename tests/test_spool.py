@@ -281,3 +281,71 @@ def test_an_exception_inside_a_stream_still_releases_the_printer(tmp_path, tiny_
             assert live
             raise RuntimeError("something unexpected")
     assert _lock_is_free(d.spool)
+
+
+def test_a_crash_mid_raster_over_serial_reprints_the_receipt_whole_once(tmp_path, tiny_checkpoint):
+    """SIGKILL while a real serial printer is inside the photo's GS v 0 raster. The next start
+    completes the raster the printer is still waiting for (white), resets it, says the receipt
+    is printed again, and prints it whole: the byte stream the printer saw decodes cleanly and
+    ends with the archived receipt, byte for byte."""
+    import json
+    import threading
+    import tty
+    master, slave = os.openpty()
+    tty.setraw(master)
+    tty.setraw(slave)
+    seen = bytearray()
+    stop = threading.Event()
+
+    def printer_reads():
+        import select
+        while not stop.is_set():
+            if select.select([master], [], [], 0.1)[0]:
+                seen.extend(os.read(master, 65536))
+    reader = threading.Thread(target=printer_reads, daemon=True)
+    reader.start()
+    archive_dir = tmp_path / "archive"
+    cfg = tmp_path / "narrator.toml"
+    cfg.write_text(f'archive_dir = "{archive_dir}"\n[printer]\nbackend = "serial"\ndevice = "{os.ttyname(slave)}"\n'
+                   'baudrate = 115200\nchunk_size = 64\nchunk_pause_s = 0.02\n'
+                   f'[[voices]]\nmodel = "{tiny_checkpoint}"\ntemperatures = [0.5]\nlength = 200\ncaptioner = "scene"\n')
+    cmd = [sys.executable, "-c", "import sys; from device.cli import main; sys.exit(main())", "run", "--config", str(cfg)]
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    try:
+        while "ready:" not in p.stderr.readline():
+            assert p.poll() is None
+        p.stdin.write("\n")
+        p.stdin.flush()
+        deadline = time.time() + 60
+        while time.time() < deadline:      # wait until the printer is inside the photo
+            sent = list(archive_dir.glob("*/sent"))
+            try:
+                if sent and 2000 < int(sent[0].read_text().strip() or 0) < 6000:
+                    break
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.01)
+        p.send_signal(signal.SIGKILL)
+        p.wait(10)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    cut_at = len(seen)
+    assert 0 < cut_at < 8000
+    r = subprocess.run(cmd, input="q\n", capture_output=True, text=True, timeout=120)
+    time.sleep(0.5)
+    stop.set()
+    reader.join(2)
+    os.close(master)
+    os.close(slave)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "cut short" in r.stderr
+    (job,) = [j.name for j in archive_dir.iterdir() if j.is_dir()]
+    record = json.loads((archive_dir / job / "job.json").read_text())
+    receipt = (archive_dir / job / "receipt.bin").read_bytes()
+    assert record["status"] == "printed"
+    stream = bytes(seen)
+    doc = decode(stream)                                  # the whole stream, crash and all
+    assert doc.text.count("printed again") == 1
+    assert stream.endswith(receipt)                       # the receipt, whole, byte for byte
+    assert record["caption"] in doc.text.replace("\n", " ")
