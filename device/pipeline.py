@@ -109,7 +109,7 @@ class Pipeline:
             self.archive.write_json(job, dict(record, status="writing", timings=timings))
             mark("archive_head_s")
         except Exception as e:
-            return self._fail(job, record, timings, f"captioning: {e}")
+            return self._fail(job, record, timings, f"{'captioning' if 'caption_s' not in timings else 'archiving the head'}: {e}")
 
         with self.spool.streaming(job, stream) as streaming:
             return self._write_and_print(job, record, voice, cap, head, t0, timings, mark, streaming)
@@ -118,6 +118,7 @@ class Pipeline:
         if streaming:
             head_thread = threading.Thread(target=self.spool.stream, args=(head,), name="print-head")
             head_thread.start()
+        stage = "writing the poem"
         try:
             poem = voice.voice.write(cap.text, voice.temperatures, voice.length, preseed=voice.preseed,
                                      rng_seed=record.get("rng_seed"))
@@ -125,6 +126,7 @@ class Pipeline:
             stanzas = [s.text for s in poem.stanzas]
             body = receipt_body(self.paper, stanzas, voice.name, job)
             record.update(stanzas=[s.to_dict() for s in poem.stanzas], poem_timings=poem.timings)
+            stage = "archiving the receipt"
             self.archive.write(job, "receipt.bin", head + body)
             self.archive.write(job, "receipt.png", _png(render(decode(head + body), self.paper.dots)))
             self.archive.write_json(job, dict(record, status="archived", timings=timings))
@@ -132,7 +134,7 @@ class Pipeline:
         except Exception as e:
             if streaming:
                 head_thread.join()   # the stream ends incomplete as we leave spool.streaming()
-            return self._fail(job, record, timings, f"writing the poem: {e}")
+            return self._fail(job, record, timings, f"{stage}: {e}")
 
         if not streaming:
             self.spool.submit(job)

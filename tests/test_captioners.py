@@ -170,3 +170,34 @@ def test_hf_backend_missing_model_is_a_clear_error(tmp_path):
     pytest.importorskip("transformers")
     with pytest.raises(RuntimeError, match="could not load"):
         get_captioner("hf", model=str(tmp_path / "no-such-model"))
+
+
+def test_hf_prompt_reaches_the_model_and_is_not_echoed(tiny_hf_model, monkeypatch):
+    """Prompted models (Florence-2 wants "<CAPTION>") read the task as input_ids and may echo it."""
+    cap = get_captioner("hf", model=str(tiny_hf_model), max_new_tokens=4, num_beams=1, prompt="dog")
+    seen = {}
+
+    def generate(**kwargs):
+        seen.update(kwargs)
+        return cap.tokenizer(["dog a beach"], return_tensors="pt")["input_ids"]
+    monkeypatch.setattr(cap.model, "generate", generate)
+    out = cap.caption(np.zeros((64, 64, 3), np.uint8))
+    assert "input_ids" in seen and "pixel_values" in seen
+    assert out.text == "a beach" and out.details["prompt"] == "dog"
+
+
+def test_hf_missing_model_names_todays_download_command(tmp_path):
+    pytest.importorskip("transformers")
+    with pytest.raises(RuntimeError, match="hf download"):
+        get_captioner("hf", model=str(tmp_path / "no-such-model"))
+
+
+def test_hf_corrupt_weights_are_one_clear_error(tiny_hf_model, tmp_path):
+    import shutil
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_hf_model, broken)
+    for f in broken.glob("*.safetensors"):
+        f.unlink()
+    (broken / "pytorch_model.bin").write_bytes(b"\x80\x04 not a pickle at all")
+    with pytest.raises(RuntimeError, match="could not load"):
+        get_captioner("hf", model=str(broken))

@@ -268,7 +268,8 @@ def test_a_failed_archive_write_mid_stream_releases_the_printer(tmp_path, tiny_v
     monkeypatch.setattr(Archive, "write_json", real)
     monkeypatch.setattr(Archive, "write", full_disk_for_the_preview)
     second = d.pipeline.run(d.voice)
-    assert second.status == "failed" and "No space left" in second.error and _lock_is_free(d.spool)
+    assert second.status == "failed" and second.error.startswith("archiving the receipt: ")
+    assert "No space left" in second.error and _lock_is_free(d.spool)
     monkeypatch.setattr(Archive, "write", real_write)
     assert d.pipeline.run(d.voice).status == "printed"
 
