@@ -210,17 +210,13 @@ def cmd_soak(args) -> int:
 
     from device.soak import soak
     from models.voice import Voice
-    from device.statelock import StateLock
     voice = Voice.load(args.model)
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(args.out or tmp)
-        # the soak's archive is its own (never the service's), locked like any other
-        with StateLock(work / "archive", "the soak"):
-            report = soak(voice, work, args.presses, args.seed, args.length)
+    with tempfile.TemporaryDirectory() as tmp:   # the soak's archive is its own (never the service's), locked
+        report = soak(voice, Path(args.out or tmp), args.presses, args.seed, args.length)
     print(report.table())
     accounted = sum(report.outcomes.values()) == report.presses
     print("every press accounted for" if accounted else "SOME PRESSES ARE UNACCOUNTED FOR")
-    return 0 if accounted and not report.corrupt else 1
+    return 0 if accounted and not report.corrupt and not report.duplicated else 1
 
 
 def build_parser() -> argparse.ArgumentParser:

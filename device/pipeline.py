@@ -68,13 +68,16 @@ class Pipeline:
                   "temperatures": voice.temperatures, "status": "started",
                   "rng_seed": secrets.randbits(31)}   # a crash-recovered job writes the very same poem
         timings: dict[str, float] = {}
+        stage = "archiving the job"
         try:
             self.archive.write_json(job, record)
+            stage = "taking the photo"
             rgb = self.camera.frame() if frame is None else frame
             timings["capture_s"] = round(time.monotonic() - t0, 4)
+            stage = "archiving the photo"
             self.archive.write(job, "frame.jpg", _jpeg(rgb))
         except Exception as e:
-            return self._fail(job, record, timings, f"taking the photo: {e}")
+            return self._fail(job, record, timings, f"{stage}: {e}")
         return self._make(job, record, voice, rgb, t0, timings, stream=True)
 
     def finish(self, job: str, voice: LoadedVoice) -> JobResult:
@@ -171,6 +174,9 @@ class Pipeline:
             self.archive.write_json(job, dict(record, status="failed", error=reason, timings=timings))
         except OSError as e:   # e.g. the disk is full: say so, keep running
             log.error("job %s: could not record the failure in the archive: %s", job, e)
+            folder = self.archive.root / job
+            if not any(folder.iterdir()):   # nothing of it was kept: no empty folder posing as a job
+                folder.rmdir()
         return JobResult(job, "failed", record.get("caption", ""), timings=timings, error=reason)
 
 

@@ -25,6 +25,11 @@ class PrinterError(RuntimeError):
     """The printer is missing, off, out of paper or failed mid-receipt; the message says which."""
 
 
+def not_taking_data(printer) -> PrinterError:
+    return PrinterError(f"the printer is not taking data ({printer.describe()}): nothing accepted for "
+                        f"{STALL_S:.0f} s, out of paper or jammed?")
+
+
 class Printer:
     name = "printer"
     keeps_state = True     # a real printer remembers a command it was cut off inside
@@ -112,8 +117,7 @@ class EscposPrinter(Printer):
         except Exception as e:
             self.close()
             if "timeout" in type(e).__name__.lower() or "timeout" in str(e).lower():
-                raise PrinterError(f"the printer is not taking data ({self.describe()}): nothing accepted for "
-                                   f"{STALL_S:.0f} s, out of paper or jammed?") from None
+                raise not_taking_data(self) from None
             raise PrinterError(f"the printer ({self.describe()}) failed mid-receipt: {e}") from None
 
     def end(self) -> dict:
@@ -180,9 +184,9 @@ class EscposPrinter(Printer):
 
 
 class SimPrinter(Printer):
-    """The simulated printer. Like a MockPin, it doubles as a test tool: set `offline` or
-    `paper_out`, or `fail_in_bytes` to break the connection that many bytes into the next
-    receipt, and it fails the way a real printer does (status says why; sends raise)."""
+    """The simulated printer. Like a MockPin, it doubles as a test tool: set `offline`,
+    `paper_out` or `stalled`, or `fail_in_bytes` to break the connection that many bytes into
+    the next receipt, and it fails the way a real printer does (status says why; sends raise)."""
 
     name = "sim"
     keeps_state = False    # a crash wipes the simulator: nothing half-printed to repair
@@ -194,6 +198,7 @@ class SimPrinter(Printer):
         self.receipts: list[Path] = []
         self.offline = False
         self.paper_out = False
+        self.stalled = False          # takes no bytes: sends fail as a real write timeout would
         self.fail_in_bytes: int | None = None
 
     def begin(self, job_id: str) -> None:
@@ -211,6 +216,8 @@ class SimPrinter(Printer):
         ok, why = self.status()
         if not ok:
             raise PrinterError(f"the printer ({self.describe()}) failed mid-receipt: {why}")
+        if self.stalled:
+            raise not_taking_data(self)
         if self.fail_in_bytes is not None and len(data) >= self.fail_in_bytes:
             self.buffer += data[:self.fail_in_bytes]
             self._advance(self.fail_in_bytes)
