@@ -197,24 +197,12 @@ def test_kill_9_mid_job_then_the_next_start_finishes_it(tmp_path, tiny_checkpoin
     cfg.write_text(f'[[voices]]\nmodel = "{tiny_checkpoint}"\ntemperatures = [0.5, 0.7, 0.9]\nlength = 20000\n')
     cmd = [sys.executable, "-c", "import sys; from device.cli import main; sys.exit(main())",
            "run", "--dev", "--config", str(cfg), "--out", str(tmp_path / "out")]
-    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     archive_dir = tmp_path / "out" / "archive"
-    try:
-        while "ready:" not in p.stderr.readline():
-            assert p.poll() is None
-        p.stdin.write("\n")
-        p.stdin.flush()
-        deadline = time.time() + 60
-        while time.time() < deadline:   # wait until the job is mid-poem
-            jobs = list(archive_dir.glob("*/job.json")) if archive_dir.exists() else []
-            if jobs and json_status(jobs[0]) == "writing":
-                break
-            time.sleep(0.02)
-        p.send_signal(signal.SIGKILL)
-        p.wait(10)
-    finally:
-        if p.poll() is None:
-            p.kill()
+
+    def mid_poem():
+        jobs = list(archive_dir.glob("*/job.json")) if archive_dir.exists() else []
+        return bool(jobs) and json_status(jobs[0]) == "writing"
+    press_then_kill_when(cmd, mid_poem)
     (job_json,) = archive_dir.glob("*/job.json")
     assert json_status(job_json) == "writing"
     cfg.write_text(f'[[voices]]\nmodel = "{tiny_checkpoint}"\ntemperatures = [0.5]\nlength = 100\n')
@@ -223,6 +211,24 @@ def test_kill_9_mid_job_then_the_next_start_finishes_it(tmp_path, tiny_checkpoin
     import json
     record = json.loads(job_json.read_text())
     assert record["status"] == "printed" and record["recovered"] and record["stanzas"]
+
+
+def press_then_kill_when(cmd: list[str], moment, timeout: float = 60) -> None:
+    """Start narrator, press Enter once it is ready, and SIGKILL it when moment() is true."""
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    try:
+        while "ready:" not in p.stderr.readline():
+            assert p.poll() is None
+        p.stdin.write("\n")
+        p.stdin.flush()
+        deadline = time.time() + timeout
+        while time.time() < deadline and not moment():
+            time.sleep(0.01)
+        p.send_signal(signal.SIGKILL)
+        p.wait(10)
+    finally:
+        if p.poll() is None:
+            p.kill()
 
 
 def json_status(path) -> str:
@@ -311,26 +317,14 @@ def test_a_crash_mid_raster_over_serial_reprints_the_receipt_whole_once(tmp_path
                    'baudrate = 115200\nchunk_size = 64\nchunk_pause_s = 0.02\n'
                    f'[[voices]]\nmodel = "{tiny_checkpoint}"\ntemperatures = [0.5]\nlength = 200\ncaptioner = "scene"\n')
     cmd = [sys.executable, "-c", "import sys; from device.cli import main; sys.exit(main())", "run", "--config", str(cfg)]
-    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-    try:
-        while "ready:" not in p.stderr.readline():
-            assert p.poll() is None
-        p.stdin.write("\n")
-        p.stdin.flush()
-        deadline = time.time() + 60
-        while time.time() < deadline:      # wait until the printer is inside the photo
-            sent = list(archive_dir.glob("*/sent"))
-            try:
-                if sent and 2000 < int(sent[0].read_text().strip() or 0) < 6000:
-                    break
-            except (OSError, ValueError):
-                pass
-            time.sleep(0.01)
-        p.send_signal(signal.SIGKILL)
-        p.wait(10)
-    finally:
-        if p.poll() is None:
-            p.kill()
+
+    def inside_the_photo():
+        sent = list(archive_dir.glob("*/sent"))
+        try:
+            return bool(sent) and 2000 < int(sent[0].read_text().strip() or 0) < 6000
+        except (OSError, ValueError):
+            return False
+    press_then_kill_when(cmd, inside_the_photo)
     cut_at = len(seen)
     assert 0 < cut_at < 8000
     r = subprocess.run(cmd, input="q\n", capture_output=True, text=True, timeout=120)
