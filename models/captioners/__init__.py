@@ -1,34 +1,54 @@
 """Captioners, chosen by name in config and on the command line.
 
     from models.captioners import get_captioner
-    caption = get_captioner("scene").caption(rgb_array_or_pil_image)
+    caption = get_captioner("sight").caption(rgb_array_or_pil_image)
 
-`scene` (default) needs nothing beyond OpenCV; `hf` runs a Hugging Face image-to-text model
-from a local folder or the local hub cache (pip install "narrated-reality[hf]").
+`sight` (default) names what is in the photo with an ImageNet classifier, a face detector and
+a phrase model trained on COCO captions, all offline; `scene` describes colour, light and
+setting with OpenCV alone (the fallback); `hf` runs a Hugging Face image-to-text model from a
+local folder or the local hub cache (pip install "narrated-reality[hf]").
 """
 from __future__ import annotations
 
+import logging
+
 from .base import Caption, Captioner, ImageError, load_image, to_rgb
+
+log = logging.getLogger(__name__)
+
+NAMES = ("sight", "scene", "hf")
+DEFAULT = "sight"
+FALLBACK = {"sight": "scene"}   # when a captioner cannot run here, what runs instead (loudly)
 
 
 def _registry() -> dict[str, type[Captioner]]:
     from .hf import HFCaptioner
     from .scene import SceneCaptioner
-    return {"scene": SceneCaptioner, "hf": HFCaptioner}
+    from .sight import SightCaptioner
+    return {"sight": SightCaptioner, "scene": SceneCaptioner, "hf": HFCaptioner}
 
 
-NAMES = ("scene", "hf")
-
-
-def get_captioner(name: str = "scene", **options) -> Captioner:
+def which_captioner(name: str = DEFAULT) -> tuple[str, str]:
+    """(the captioner that will run for `name`, why): what `narrator doctor` reports."""
     registry = _registry()
     if name not in registry:
         raise ValueError(f"unknown captioner {name!r}: choose one of {', '.join(NAMES)}")
-    cls = registry[name]
-    ok, why = cls.available()
-    if not ok:
-        raise RuntimeError(f"captioner {name!r} cannot run here: {why}")
-    return cls(**options)
+    ok, why = registry[name].available()
+    if ok:
+        return name, "available"
+    if name in FALLBACK:
+        return FALLBACK[name], f"{name!r} cannot run here ({why}); falling back to {FALLBACK[name]!r}"
+    raise RuntimeError(f"captioner {name!r} cannot run here: {why}")
 
 
-__all__ = ["Caption", "Captioner", "ImageError", "get_captioner", "load_image", "to_rgb", "NAMES"]
+def get_captioner(name: str = DEFAULT, **options) -> Captioner:
+    """The captioner `name`, or its fallback with a warning when it cannot run here."""
+    chosen, why = which_captioner(name)
+    if chosen != name:
+        log.warning("captioner %s", why)
+        options = {}
+    return _registry()[chosen](**options)
+
+
+__all__ = ["Caption", "Captioner", "ImageError", "get_captioner", "which_captioner", "load_image", "to_rgb",
+           "NAMES", "DEFAULT"]

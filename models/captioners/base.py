@@ -22,7 +22,10 @@ class Caption:
 
 def to_rgb(image) -> np.ndarray:
     """Any PIL image or array (grayscale, RGB, RGBA, float) -> contiguous uint8 RGB (H, W, 3).
-    Transparent pixels are laid on white, as they would print."""
+    Transparent pixels are laid on white, as they would print; 16-bit images are scaled, not
+    clipped (a 16-bit PNG would otherwise come out white)."""
+    if isinstance(image, Image.Image) and image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        image = np.asarray(image)
     if isinstance(image, Image.Image):
         if image.mode in ("RGBA", "LA", "P", "PA") or "transparency" in image.info:
             rgba = image.convert("RGBA")
@@ -31,7 +34,11 @@ def to_rgb(image) -> np.ndarray:
         return np.ascontiguousarray(np.asarray(image.convert("RGB")))
     a = np.asarray(image)
     if a.dtype != np.uint8:
-        a = np.clip(a * 255 if a.dtype.kind == "f" and a.max() <= 1.0 else a, 0, 255).astype(np.uint8)
+        if a.dtype.kind == "f":
+            a = a * 255 if a.size and a.max() <= 1.0 else a
+        elif a.size and a.max() > 255:   # 16-bit (or wider) integers: 0..65535 -> 0..255
+            a = a / 257.0
+        a = np.clip(a, 0, 255).astype(np.uint8)
     if a.ndim == 2:
         a = np.stack([a] * 3, axis=-1)
     elif a.ndim == 3 and a.shape[2] == 1:

@@ -25,7 +25,7 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
     "train": ("train", "locomotive", "tram", "subway"), "truck": ("truck", "trucks", "pickup", "lorry"),
     "boat": ("boat", "boats", "ship", "canoe", "kayak", "sailboat", "yacht", "ferry", "gondola"),
     "traffic light": ("traffic light", "stop light", "stoplight", "traffic signal"),
-    "fire hydrant": ("fire hydrant", "hydrant"), "stop sign": ("stop sign",), "parking meter": ("parking meter"),
+    "fire hydrant": ("fire hydrant", "hydrant"), "stop sign": ("stop sign",), "parking meter": ("parking meter",),
     "bench": ("bench", "benches"), "bird": ("bird", "birds", "pigeon", "seagull", "gull", "duck", "ducks", "goose",
                                             "parrot", "swan", "owl", "eagle", "penguin", "crow", "sparrow", "hen", "chicken"),
     "cat": ("cat", "cats", "kitten", "kitty"), "dog": ("dog", "dogs", "puppy", "pup", "terrier", "retriever"),
@@ -57,16 +57,30 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
 }
 
 
+COLOURS = {"orange"}   # a fruit, or the colour of the next word ("an orange cat")
+FUNCTION_WORDS = {"and", "on", "in", "with", "is", "are", "of", "at", "next", "sitting", "slices", "juice"}
+
+
 def words_of(text: str) -> list[str]:
     """Lower-case word tokens, as the caption benchmark and the phrase model see them."""
     return re.findall(r"[a-z]+", text.lower())
 
 
 def categories_named(text: str) -> set[str]:
-    """The COCO categories a caption names (whole words or word pairs)."""
+    """The COCO categories a caption names: word pairs first ("hot dog", "teddy bear"), then
+    the single words not inside a pair already matched (a hot dog names no dog)."""
     toks = words_of(text)
-    grams = set(toks) | {" ".join(p) for p in zip(toks, toks[1:])}
-    return {cat for cat, syns in CATEGORIES.items() if grams.intersection(syns)}
+    pairs = [" ".join(p) for p in zip(toks, toks[1:])]
+    named, used = set(), set()
+    for i, pair in enumerate(pairs):
+        for cat, syns in CATEGORIES.items():
+            if pair in syns:
+                named.add(cat)
+                used |= {i, i + 1}
+    for i, tok in enumerate(toks):
+        if i not in used and not (tok in COLOURS and i + 1 < len(toks) and toks[i + 1] not in FUNCTION_WORDS):
+            named |= {cat for cat, syns in CATEGORIES.items() if tok in syns}
+    return named
 
 
 def mentions_person(text: str) -> bool:

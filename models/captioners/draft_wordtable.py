@@ -141,7 +141,7 @@ PEOPLE_CLASSES = {  # classes whose photos nearly always show a person, wearing 
     "dumbbell", "barbell", "harmonica", "oboe", "flute", "sax", "trombone", "cornet", "violin",
     "cello", "banjo", "accordion", "acoustic guitar", "electric guitar", "stage", "microphone",
     "dogsled", "bobsled", "snowmobile", "tricycle", "mountain bike", "bicycle-built-for-two",
-    "pole", "plate", "restaurant", "barbershop", "jinrikisha", "horse cart", "oxcart",
+    "barbershop", "jinrikisha", "horse cart", "oxcart",
 }
 
 

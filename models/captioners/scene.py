@@ -28,23 +28,28 @@ _HUES = [(8, "red"), (19, "orange"), (33, "yellow"), (80, "green"), (100, "teal"
          (130, "blue"), (150, "purple"), (168, "pink"), (181, "red")]
 
 
+COLOURS = [n for _, n in _HUES[:-1]] + ["brown", "white", "grey", "black"]
+_CODE = {n: i for i, n in enumerate(COLOURS)}
+
+
 def colour_names(hsv: np.ndarray) -> np.ndarray:
-    """Per-pixel plain-English colour names (as an array of str) from an HSV image."""
+    """Per-pixel plain-English colours from an HSV image, as codes into COLOURS (small ints:
+    counting them is fast where arrays of strings were slow)."""
     h, s, v = (hsv[..., i].astype(np.int16) for i in range(3))
     bounds = np.array([b for b, _ in _HUES])
-    names = np.array([n for _, n in _HUES], dtype=object)[np.searchsorted(bounds, h, side="right").clip(0, len(bounds) - 1)]
-    names = np.where((names == "orange") & (v < 150), "brown", names)
-    names = np.where((names == "red") & (s < 120) & (v > 170), "pink", names)
-    names = np.where(s < 45, np.where(v > 200, "white", "grey"), names)
-    names = np.where(v < 50, "black", names)
-    return names
+    hue_code = np.array([_CODE[n] for _, n in _HUES], np.uint8)
+    codes = hue_code[np.searchsorted(bounds, h, side="right").clip(0, len(bounds) - 1)]
+    codes = np.where((codes == _CODE["orange"]) & (v < 150), _CODE["brown"], codes)
+    codes = np.where((codes == _CODE["red"]) & (s < 120) & (v > 170), _CODE["pink"], codes)
+    codes = np.where(s < 45, np.where(v > 200, _CODE["white"], _CODE["grey"]), codes)
+    return np.where(v < 50, _CODE["black"], codes).astype(np.uint8)
 
 
-def share(names: np.ndarray) -> dict[str, float]:
+def share(codes: np.ndarray) -> dict[str, float]:
     """Each colour's share of the pixels, largest first."""
-    vals, counts = np.unique(names, return_counts=True)
-    order = np.argsort(-counts)
-    return {str(vals[i]): float(counts[i] / names.size) for i in order}
+    counts = np.bincount(codes.ravel(), minlength=len(COLOURS))
+    order = np.argsort(-counts, kind="stable")
+    return {COLOURS[i]: float(counts[i] / codes.size) for i in order if counts[i]}
 
 
 @dataclass
@@ -149,7 +154,9 @@ class SceneCaptioner(Captioner):
         ok = hasattr(cv2, "CascadeClassifier") and hasattr(cv2, "data")
         return ok, "" if ok else "this OpenCV build has no Haar cascades (OpenCV 5 dropped them): use opencv-python-headless<5"
 
-    def analyse(self, rgb: np.ndarray) -> SceneFacts:
+    def analyse(self, rgb: np.ndarray, detect: bool = True) -> SceneFacts:
+        """Colours, light and setting; people and cats too unless detect=False (the `sight`
+        captioner brings its own eyes and uses only the setting from here)."""
         H, W = rgb.shape[:2]
         small = cv2.resize(rgb, _fit(W, H, WORK_SIDE), interpolation=cv2.INTER_AREA)
         hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
@@ -192,7 +199,8 @@ class SceneCaptioner(Captioner):
             mid = steps[third // 2: -third // 2 or None] if len(steps) > third else steps
             if len(mid) and mid.max() > 40 and bottom_main != top_main:
                 f.horizon, f.ground = True, bottom_main
-        self._detect(rgb, f)
+        if detect:
+            self._detect(rgb, f)
         return f
 
     def _detect(self, rgb: np.ndarray, f: SceneFacts) -> None:
