@@ -159,7 +159,7 @@ def test_an_unsure_frame_names_no_subject(sight):
     the 120 dog breeds' flat share is no dog), so the caption says only what is sure."""
     rng = np.random.default_rng(0)
     for img in (np.full((480, 640, 3), 128, np.uint8), rng.integers(0, 18, (720, 1280, 3), dtype=np.uint8),
-                np.full((480, 640, 3), 250, np.uint8)):
+                np.full((480, 640, 3), 250, np.uint8), np.full((240, 320, 3), (200, 30, 30), np.uint8)):
         cap = sight.caption(img)
         assert cap.details["concepts_named"] == [], cap.details["concepts"]
         assert not categories_named(cap.text), cap.text

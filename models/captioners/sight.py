@@ -38,6 +38,7 @@ PEAK_MIN = 0.03        # the top class at least this sure, else the photo is unr
 SUBJECT_MIN = 0.08     # the subject's evidence
 SECOND_MIN = 0.08      # a second concept joins the first above this
 PERSON_MIN = 0.03      # evidence of person-implying classes (suits, jerseys, skis...)
+TEXTURE_MIN = 0.01     # edge density: below it the frame is a plain surface (every coco-mini photo had >= 0.015)
 FACE_SIDE = 320        # faces worth naming are 1/12 of the frame or more: 27 px here, plenty for a cascade
 WHO = set(CATEGORIES["person"]) | {"gymnast", "graduate"}   # concept words that are people already
 GROUND = {"green": "field", "blue": "water", "teal": "water", "yellow": "beach", "white": "snow"}
@@ -126,13 +127,15 @@ class SightCaptioner(Captioner):
     def choose(self, seen: dict) -> list[str]:
         """The concept words confident enough to name, people first."""
         chosen = []
+        # a plain surface or a flat guess shows nothing to name, whatever the classes say
+        readable = seen["classes"][0]["p"] >= PEAK_MIN and seen["setting"]["texture"] >= TEXTURE_MIN
         found = [c for c in seen["concepts"] if c["evidence"] >= SECOND_MIN]
-        if seen["classes"][0]["p"] >= PEAK_MIN and found and found[0]["evidence"] >= SUBJECT_MIN:
+        if readable and found and found[0]["evidence"] >= SUBJECT_MIN:
             chosen = [c["words"] for c in found[:2]]
         said = {w for c in chosen for w in c.split()}
         if not said & WHO:   # "a baseball player" needs no "person" beside it
             n_faces = len(seen["faces"])
-            person = seen["classes"][0]["p"] >= PEAK_MIN and seen["person_evidence"] >= PERSON_MIN
+            person = readable and seen["person_evidence"] >= PERSON_MIN
             if n_faces >= 2:
                 chosen.insert(0, "people")
             elif n_faces == 1 or person:
