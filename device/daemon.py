@@ -210,6 +210,7 @@ class Daemon:
             self.spool.stop()
             try:   # what the last job spooled prints now if the printer is ready, not at the next start
                 self.spool.pump()
+                self.spool.record_pending()
             except Exception:
                 log.exception("final spool pump failed")
             self.close()

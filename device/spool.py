@@ -45,6 +45,7 @@ class Spool:
         self._streaming: str | None = None
         self._stream_ok = True
         self.repair = b""                      # sent before the next receipt: ends a cut-off command
+        self.unrecorded: dict[str, dict] = {}  # statuses the disk refused, written when it can
         self.again: set[str] = set()           # jobs whose print a crash cut short
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -67,12 +68,20 @@ class Spool:
         return ok
 
     def _mark(self, job: str, status: str, **extra) -> None:
+        """Record a job's status; if the disk refuses (full), keep it and try again later, so
+        a receipt that printed never reads "spooled" once the disk has room."""
         try:
             record = self.archive.read_json(job)
-            record.update(extra, status=status)
+            record.update(self.unrecorded.pop(job, {}), **extra, status=status)
             self.archive.write_json(job, record)
         except (OSError, ValueError) as e:
-            log.error("job %s: could not record status %s in the archive: %s", job, status, e)
+            self.unrecorded[job] = dict(self.unrecorded.get(job, {}), **extra, status=status)
+            log.error("job %s: could not record status %s in the archive (will retry): %s", job, status, e)
+
+    def record_pending(self) -> None:
+        """Write the statuses the disk refused earlier."""
+        for job, fields in list(self.unrecorded.items()):
+            self._mark(job, **fields)
 
     # -- how far a receipt got --------------------------------------------------------------
 
@@ -262,6 +271,8 @@ class Spool:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            if self.unrecorded:
+                self.record_pending()
             if self.queue:
                 try:
                     self.pump()

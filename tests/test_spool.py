@@ -344,3 +344,17 @@ def test_a_crash_mid_raster_over_serial_reprints_the_receipt_whole_once(tmp_path
     assert doc.text.count("printed again") == 1
     assert stream.endswith(receipt)                       # the receipt, whole, byte for byte
     assert record["caption"] in doc.text.replace("\n", " ")
+
+
+def test_a_status_the_full_disk_refused_is_written_when_there_is_room(tmp_path, tiny_voice, monkeypatch):
+    d, _ = make_daemon(tmp_path, tiny_voice)
+    d.printer.offline = True
+    job = d.pipeline.run(d.voice).job_id                 # spooled
+    d.printer.offline = False
+    real = Archive.write_json
+    monkeypatch.setattr(Archive, "write_json", lambda self, j, r: (_ for _ in ()).throw(OSError(28, "No space left")))
+    assert d.spool.pump() == 1                           # it prints; the disk will not take "printed"
+    assert d.archive.read_json(job)["status"] == "spooled" and job in d.spool.unrecorded
+    monkeypatch.setattr(Archive, "write_json", real)
+    d.spool.record_pending()
+    assert d.archive.read_json(job)["status"] == "printed" and not d.spool.unrecorded
