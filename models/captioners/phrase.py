@@ -115,13 +115,15 @@ class PhraseModel(nn.Module):
     def encode(self, concepts: torch.Tensor) -> torch.Tensor:
         return self.transformer.encoder(self.embed(concepts), src_key_padding_mask=concepts == 0)
 
-    def decode(self, memory, concepts, prefix) -> torch.Tensor:
+    def decode(self, memory, concepts, prefix, last_only: bool = False) -> torch.Tensor:
+        """Logits for every position of prefix, or only the last (writing needs no more: the
+        3,140-word head over the whole prefix was most of a caption's time)."""
         T = prefix.shape[1]
         x = self.embed(prefix) + self.position(torch.arange(T, device=prefix.device))
         mask = nn.Transformer.generate_square_subsequent_mask(T, device=prefix.device)
         y = self.transformer.decoder(x, memory, tgt_mask=mask, tgt_is_causal=True,
                                      memory_key_padding_mask=concepts == 0)
-        return self.head(y)
+        return self.head(y[:, -1:] if last_only else y)
 
     def forward(self, concepts: torch.Tensor, prefix: torch.Tensor) -> torch.Tensor:
         """concepts (B, C) ids, prefix (B, T) ids starting with <bos> -> logits (B, T, V)."""
@@ -163,7 +165,7 @@ class PhraseModel(nn.Module):
         for _ in range(self.config.max_len):
             prefix = torch.tensor([a[0] for a in alive], device=dev)
             logp = torch.log_softmax(self.decode(memory.expand(len(alive), -1, -1), src.expand(len(alive), -1),
-                                                 prefix)[:, -1].float(), -1)
+                                                 prefix, last_only=True)[:, -1].float(), -1)
             logp[:, self.index[PAD]] = logp[:, bos] = logp[:, self.index[UNK]] = -1e9
             logp[:, banned] = -1e9
             if not slot:
