@@ -27,8 +27,10 @@ class Archive:
         number. If the clock stepped back (NTP, a dead RTC battery), ids go on from the newest
         one in the archive instead of sorting before it; daylight saving never moves UTC.
         The human date of a job is its record's "created"."""
-        ids = [j for j in self.jobs() if JOB_ID.match(j)]
-        newest = max(self._last_id, ids[-1] if ids else "")
+        if not self._last_id:   # once per process: after that this process is the only writer (statelock)
+            ids = [j for j in self.jobs() if JOB_ID.match(j)]
+            self._last_id = ids[-1] if ids else ""
+        newest = self._last_id
         base, n = time.strftime("%Y%m%d-%H%M%S", time.gmtime()), 1
         last = JOB_ID.match(newest)
         if last and base <= last.group(1):
