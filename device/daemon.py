@@ -80,6 +80,8 @@ class Daemon:
         self.job_timeout_s = job_timeout_s
         self.stop_deadline_s = 20.0      # SIGTERM: finish (or leave archived) within this
         self.job_started: float | None = None
+        self._reloader: threading.Thread | None = None   # the reload thread while one runs
+        self._reload_wanted = False                      # a SIGHUP came: (re)load once more
 
     @classmethod
     def from_config(cls, config: Config, dev: bool = False, controls: Controls | None = None) -> "Daemon":
@@ -234,7 +236,7 @@ class Daemon:
         is not lost: that reload runs once more when it is done."""
         with self.lock:
             self._reload_wanted = True
-            if getattr(self, "_reloader", None) is not None:   # running: it will see the wish
+            if self._reloader is not None:   # running: it will see the wish
                 return
             self._reloader = threading.Thread(target=self._reload_while_wanted, name="reload", daemon=True)
             self._reloader.start()

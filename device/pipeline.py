@@ -9,8 +9,8 @@ archive before the printer sees it, and whatever cannot print now goes to the sp
 from __future__ import annotations
 
 import io
-import secrets
 import logging
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -103,16 +103,18 @@ class Pipeline:
             timings[stage] = round(now - t, 4)
             t = now
 
+        stage = "captioning"
         try:
             cap = voice.captioner.caption(rgb)
             mark("caption_s")
+            stage = "archiving the head"
             record.update(caption=cap.text, caption_details=cap.details)
             head = receipt_head(self.paper, record["created"], self.installation, rgb, cap.text)
             self.archive.write(job, "head.bin", head)
             self.archive.write_json(job, dict(record, status="writing", timings=timings))
             mark("archive_head_s")
         except Exception as e:
-            return self._fail(job, record, timings, f"{'captioning' if 'caption_s' not in timings else 'archiving the head'}: {e}")
+            return self._fail(job, record, timings, f"{stage}: {e}")
 
         with self.spool.streaming(job, stream) as streaming:
             return self._write_and_print(job, record, voice, cap, head, t0, timings, mark, streaming)

@@ -47,6 +47,7 @@ class Spool:
         self.repair = b""                      # sent before the next receipt: ends a cut-off command
         self.unrecorded: dict[str, dict] = {}  # statuses the disk refused, written when it can
         self.again: set[str] = set()           # jobs whose print a crash cut short
+        self._sent_fd: int | None = None       # ARCHIVE/<job>/sent of the receipt being printed
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -101,7 +102,7 @@ class Spool:
 
     def _finish(self, label: str, printed: bool) -> None:
         self.printer.on_progress = None
-        fd, self._sent_fd = getattr(self, "_sent_fd", None), None
+        fd, self._sent_fd = self._sent_fd, None
         if fd is not None:
             os.close(fd)
             if printed:

@@ -158,7 +158,7 @@ class PhraseModel(nn.Module):
         objects = self.object_words()
         # never an object or a person it was not given; each thing it names, named once
         banned = torch.tensor([self.index[w] for w in objects - given if w in self.index], dtype=torch.long)
-        once = self.groups(objects | {self.words[i] for i in ids})
+        once, plural_ids = self.groups(objects | {self.words[i] for i in ids})
         each = self.index.get("each")
         alive = [([bos], 0.0)]
         done: list[tuple[list[int], float]] = []
@@ -178,7 +178,7 @@ class PhraseModel(nn.Module):
                 for w in seq:
                     if w in once:
                         logp[row, once[w]] = -1e9
-                if each is not None and not any(self.words[w] in PLURAL or w in self._plural_ids for w in seq):
+                if each is not None and not any(self.words[w] in PLURAL or w in plural_ids for w in seq):
                     logp[row, each] = -1e9   # "a cat sitting next to each other": one cat has no other
             scores = torch.tensor([a[1] for a in alive], device=dev)[:, None] + logp
             top = torch.topk(scores.flatten(), 2 * beams)
@@ -204,8 +204,9 @@ class PhraseModel(nn.Module):
         words = [slot.get(self.words[i], self.words[i]) for i in best[1:] if i != eos]
         return fix_articles(" ".join(words))
 
-    def groups(self, words: set[str]) -> dict[int, list[int]]:
-        """word id -> the ids of it and its plural/singular: a thing is named once, in one number."""
+    def groups(self, words: set[str]) -> tuple[dict[int, list[int]], set[int]]:
+        """(word id -> the ids of it and its plural/singular, the ids of plural forms): a thing
+        is named once, in one number, and a plural makes "each other" possible."""
         def stem(w: str) -> str:
             for end in ("es", "s"):
                 if w.endswith(end) and w[:-len(end)] in self.index:
@@ -220,8 +221,8 @@ class PhraseModel(nn.Module):
         members: dict[str, list[int]] = {}
         for i, k in key.items():
             members.setdefault(k, []).append(i)
-        self._plural_ids = {i for i, k in key.items() if self.words[i] != k}
-        return {i: members[k] for i, k in key.items()}
+        plural_ids = {i for i, k in key.items() if self.words[i] != k}
+        return {i: members[k] for i, k in key.items()}, plural_ids
 
     def object_words(self) -> set[str]:
         """Words that name a thing or a person, which the writer may only use when given:
