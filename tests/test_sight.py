@@ -16,6 +16,7 @@ from models.captioners.coco_words import CATEGORIES, categories_named
 from models.captioners.efficientnet_lite import ClassifierMissing, EfficientNetLite, SameConv
 from models.captioners.metrics import bleu4, cider_d
 from models.captioners.phrase import PhraseError, PhraseModel, fix_articles, tokens
+from models.captioners.stepper import DecoderStepper
 from models.captioners.sight import TABLE, SightCaptioner, read_table
 
 PHOTOS = Path(__file__).parent / "data" / "photos"
@@ -124,6 +125,27 @@ def test_phrase_model_never_guesses_gender(phrases):
     for concepts in (["person"], ["person", "horse"], ["people", "beach"]):
         said = set(phrases.write(concepts).split())
         assert not said & {"man", "woman", "men", "women", "boy", "girl", "guy", "lady"}
+
+
+def test_stepping_decoder_gives_the_full_decoders_logits(phrases):
+    """Writing steps one word at a time with cached keys and values, pruning beams between
+    steps; every step must equal the full decoder run over the whole prefix."""
+    src = torch.tensor([[phrases.index[w] for w in ("person", "surfboard", "water")]])
+    memory = phrases.encode(src)
+    prefix = torch.tensor([[phrases.index[w] for w in ("<bos>", "a", "person", "riding", "a", "wave")],
+                           [phrases.index[w] for w in ("<bos>", "a", "surfboard", "on", "the", "water")]])
+    full = phrases.decode(memory.expand(2, -1, -1), src.expand(2, -1), prefix)
+    stepper = DecoderStepper(phrases.transformer.decoder, memory, src == 0)
+    with torch.inference_mode():
+        for t in range(prefix.shape[1]):
+            x = phrases.embed(prefix[:, t:t + 1]) + phrases.position(torch.tensor([t]))
+            torch.testing.assert_close(phrases.head(stepper.step(x))[:, 0], full[:, t], atol=1e-4, rtol=1e-4)
+    stepper.keep([1, 1])   # both beams now continue the second: its past, twice
+    x = phrases.embed(prefix[1:, -1:]).expand(2, -1, -1) + phrases.position(torch.tensor([prefix.shape[1]]))
+    again = torch.cat([prefix[1:], prefix[1:, -1:]], 1)
+    want = phrases.decode(memory, src, again)[0, -1]
+    for row in phrases.head(stepper.step(x))[:, 0]:
+        torch.testing.assert_close(row, want, atol=1e-4, rtol=1e-4)
 
 
 def test_corrupt_phrase_model_is_a_clear_error(tmp_path):

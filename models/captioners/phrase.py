@@ -25,6 +25,8 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
+from .stepper import DecoderStepper
+
 SHIPPED = Path(__file__).resolve().parents[1] / "shipped" / "phrase.safetensors"
 FORMAT = "narrator-phrase/1"
 PAD, BOS, EOS, THING, UNK = "<pad>", "<bos>", "<eos>", "<thing>", "<unk>"
@@ -115,15 +117,14 @@ class PhraseModel(nn.Module):
     def encode(self, concepts: torch.Tensor) -> torch.Tensor:
         return self.transformer.encoder(self.embed(concepts), src_key_padding_mask=concepts == 0)
 
-    def decode(self, memory, concepts, prefix, last_only: bool = False) -> torch.Tensor:
-        """Logits for every position of prefix, or only the last (writing needs no more: the
-        3,140-word head over the whole prefix was most of a caption's time)."""
+    def decode(self, memory, concepts, prefix) -> torch.Tensor:
+        """Logits for every position of prefix (training; writing steps with DecoderStepper)."""
         T = prefix.shape[1]
         x = self.embed(prefix) + self.position(torch.arange(T, device=prefix.device))
         mask = nn.Transformer.generate_square_subsequent_mask(T, device=prefix.device)
         y = self.transformer.decoder(x, memory, tgt_mask=mask, tgt_is_causal=True,
                                      memory_key_padding_mask=concepts == 0)
-        return self.head(y[:, -1:] if last_only else y)
+        return self.head(y)
 
     def forward(self, concepts: torch.Tensor, prefix: torch.Tensor) -> torch.Tensor:
         """concepts (B, C) ids, prefix (B, T) ids starting with <bos> -> logits (B, T, V)."""
@@ -162,10 +163,11 @@ class PhraseModel(nn.Module):
         each = self.index.get("each")
         alive = [([bos], 0.0)]
         done: list[tuple[list[int], float]] = []
-        for _ in range(self.config.max_len):
-            prefix = torch.tensor([a[0] for a in alive], device=dev)
-            logp = torch.log_softmax(self.decode(memory.expand(len(alive), -1, -1), src.expand(len(alive), -1),
-                                                 prefix, last_only=True)[:, -1].float(), -1)
+        stepper = DecoderStepper(self.transformer.decoder, memory, src == 0)
+        for t in range(self.config.max_len):
+            last = torch.tensor([[a[0][-1]] for a in alive], device=dev)
+            x = self.embed(last) + self.position(torch.tensor([t], device=dev))
+            logp = torch.log_softmax(self.head(stepper.step(x))[:, -1].float(), -1)
             logp[:, self.index[PAD]] = logp[:, bos] = logp[:, self.index[UNK]] = -1e9
             logp[:, banned] = -1e9
             if not slot:
@@ -182,16 +184,21 @@ class PhraseModel(nn.Module):
                     logp[row, each] = -1e9   # "a cat sitting next to each other": one cat has no other
             scores = torch.tensor([a[1] for a in alive], device=dev)[:, None] + logp
             top = torch.topk(scores.flatten(), 2 * beams)
-            nxt = []
+            nxt, rows = [], []
             for s, flat in zip(top.values.tolist(), top.indices.tolist()):
                 row, word = divmod(flat, logp.shape[1])
                 seq = alive[row][0] + [word]
-                (done if word == eos else nxt).append((seq, s))
+                if word == eos:
+                    done.append((seq, s))
+                else:
+                    nxt.append((seq, s))
+                    rows.append(row)
                 if len(nxt) == beams:
                     break
             alive = nxt
             if len(done) >= beams or not alive:
                 break
+            stepper.keep(rows)
         done = done or alive
         wanted = {self.words[i] for i in ids} | set(slot.values())
 
