@@ -110,9 +110,11 @@ def _device_config(args):
 def _dev_overrides(args) -> dict:
     overrides: dict = {}
     if getattr(args, "dev", False):
-        overrides["camera"] = {"backend": "sim", "folder": getattr(args, "images", None) or "",
-                               "webcam": bool(getattr(args, "webcam", False))}
+        overrides["camera"] = {"backend": "sim", "folder": getattr(args, "images", None) or ""}
+        if getattr(args, "webcam", False):
+            overrides["camera"] = {"backend": "opencv", "source": 0}
         overrides["printer"] = {"backend": "sim", "out_dir": f"{args.out}/receipts"}
+        overrides["controls"] = {"backend": "keyboard"}
         overrides["archive_dir"] = f"{args.out}/archive"
     return overrides
 
@@ -135,7 +137,7 @@ def cmd_run(args) -> int:
     log = logging.getLogger("narrator")
     log.info("config: %s", config)
     with StateLock(config.archive_dir, "this run"):   # one daemon per archive, taken before anything slow
-        daemon = Daemon.from_config(config, dev=args.dev)
+        daemon = Daemon.from_config(config)
         daemon.handle_signals(args.config, _dev_overrides(args), early=noted)
         if args.dev:
             print("dev mode: press Enter to take a photo, r + Enter to reprint, 0-9 + Enter to turn the "
@@ -147,7 +149,6 @@ def cmd_run(args) -> int:
 
 
 def cmd_snap(args) -> int:
-    from device.controls import NoControls
     from device.daemon import Daemon
     from device.statelock import StateLock
     from models.captioners import load_image
@@ -155,7 +156,7 @@ def cmd_snap(args) -> int:
     frame = load_image(args.image) if args.image else None
     # snap prints and writes the archive: with a daemon running, press its button instead
     with StateLock(config.archive_dir, "snap"):
-        daemon = Daemon.from_config(config, controls=NoControls())
+        daemon = Daemon.from_config(config, controls="none")
         try:
             result = daemon.pipeline.run(daemon.voice, frame=frame)
         finally:

@@ -8,6 +8,7 @@ docs/narrator.example.toml for every key with its meaning.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import sys
 import typing
@@ -28,17 +29,16 @@ class ConfigError(ValueError):
 
 @dataclass
 class CameraConfig:
-    backend: str = "sim"            # opencv | sim
+    backend: str = ""               # opencv | sim; empty: $NARRATOR_CAMERA, else sim
     source: str | int = 0           # opencv: index, device path or GStreamer pipeline
     width: int = 1280
     height: int = 720
     folder: str = ""                # sim: images shown in turn (empty: generated scenes)
-    webcam: bool = False            # sim: use the laptop's webcam instead
 
 
 @dataclass
 class ControlsConfig:
-    backend: str = "keyboard"       # serial | keyboard | none
+    backend: str = ""               # serial | keyboard | none; empty: $NARRATOR_CONTROLS, else keyboard
     port: str = "auto"              # serial: a path, or auto (find the Arduino by USB id)
     baudrate: int = 115200
     reset_wait_s: float = 2.0       # serial: opening an Uno's port reboots it; wait this long
@@ -46,9 +46,9 @@ class ControlsConfig:
 
 @dataclass
 class PrinterConfig:
-    backend: str = "sim"            # serial | usb | network | file | sim
+    backend: str = ""               # serial | usb | network | file | sim; empty: $NARRATOR_PRINTER, else sim
     profile: str = "POS-5890"       # python-escpos printer profile
-    paper: str | int = "58mm"       # 58mm | 80mm | width in dots
+    paper: str | int = ""           # 58mm | 80mm | width in dots; empty: the profile's width
     device: str = "/dev/usb/lp0"    # serial and file backends
     baudrate: int = 9600
     flow_control: str = "none"      # none | rtscts | dsrdtr (python-escpos defaults to dsrdtr)
@@ -60,7 +60,7 @@ class PrinterConfig:
     chunk_pause_s: float = 0.02
     query_status: bool = False      # ask the printer for online/paper status before each job;
                                     # many cheap printers never answer, so off: faults show as write errors
-    cutter: bool = False            # cut when the printer has a cutter, else feed
+    cutter: bool | None = None      # cut after each receipt, else feed; unset: as the profile says
     photo: str = "raster"           # raster | ascii | none
     out_dir: str = "narrator-out/receipts"  # sim: where receipts (.bin and .png) go
 
@@ -98,15 +98,22 @@ class Config:
     spool_max_jobs: int = 50        # receipts waiting for the printer; when full the oldest expires
 
     def check(self) -> "Config":
-        choices = {"camera.backend": (self.camera.backend, {"opencv", "sim"}),
-                   "controls.backend": (self.controls.backend, {"serial", "keyboard", "none"}),
-                   "printer.backend": (self.printer.backend, {"serial", "usb", "network", "file", "sim"}),
+        choices = {"camera.backend": (self.camera.backend, {"", "opencv", "sim"}),
+                   "controls.backend": (self.controls.backend, {"", "serial", "keyboard", "none"}),
+                   "printer.backend": (self.printer.backend, {"", "serial", "usb", "network", "file", "sim"}),
                    "printer.flow_control": (self.printer.flow_control, {"none", "rtscts", "dsrdtr"}),
                    "printer.photo": (self.printer.photo, {"raster", "ascii", "none"})}
         for key, (value, allowed) in choices.items():
             if value not in allowed:
                 raise ConfigError(f"{key}: {value!r} is not one of {', '.join(sorted(allowed))}")
-        paper_dots(self.printer.paper)
+        if self.printer.paper != "":
+            paper_dots(self.printer.paper)
+        from escpos.capabilities import CAPABILITIES
+        known = CAPABILITIES["profiles"]
+        if self.printer.profile not in known:
+            near = difflib.get_close_matches(self.printer.profile, known, 3) or ["POS-5890", "TM-T20II", "TM-T88V"]
+            raise ConfigError(f"printer.profile: {self.printer.profile!r} is not a python-escpos profile "
+                              f"(did you mean {', '.join(near)}? {len(known)} are known)")
         if not self.voices:
             raise ConfigError("voices: define at least one [[voices]] table")
         for i, v in enumerate(self.voices):

@@ -1,6 +1,6 @@
 """The daemon: owns the device's state and turns presses into printed poems.
 
-    daemon = Daemon.from_config(load_config(path), dev=True)
+    daemon = Daemon.from_config(load_config(path))
     daemon.run()            # until the controls say quit
 
 Models are loaded once at start and kept warm. Jobs run one at a time on a worker thread so
@@ -84,12 +84,14 @@ class Daemon:
         self._reload_wanted = False                      # a SIGHUP came: (re)load once more
 
     @classmethod
-    def from_config(cls, config: Config, dev: bool = False, controls: Controls | None = None) -> "Daemon":
+    def from_config(cls, config: Config, controls: str | None = None) -> "Daemon":
+        """The device a config describes; `controls` names a controls backend over the config's
+        (snap has no button: "none")."""
         t0 = time.monotonic()
         voices = load_voices(config)
         log.info("loaded %d voice(s) in %.2f s: %s", len(voices), time.monotonic() - t0,
                  ", ".join(v.name for v in voices))
-        return cls(config, open_camera(config.camera), controls or open_controls(config.controls, dev),
+        return cls(config, open_camera(config.camera), open_controls(config.controls, controls),
                    open_printer(config.printer), voices, Archive(config.archive_dir))
 
     @property

@@ -22,7 +22,7 @@ from models.voice import Voice
 
 from .archive import Archive
 from .camera import Camera
-from .escpos_decode import decode, render
+from .printer.preview import decode, render
 from .printer import PrinterError
 from .receipt import Paper, receipt_body, receipt_head
 from .spool import Spool

@@ -23,16 +23,35 @@ class Paper:
     profile: str = "POS-5890"
     cutter: bool = False
     photo: str = "raster"     # raster | ascii | none
+    columns: int = 0          # characters of font A per line; 0: dots // 12 (font A is 12 dots wide)
+
+    def __post_init__(self):
+        self.columns = self.columns or self.dots // 12
 
     @classmethod
     def from_config(cls, printer) -> "Paper":
-        """The paper a [printer] config section describes."""
+        """The paper a [printer] config section describes. Width, columns and cutter come from
+        the python-escpos profile unless the config says otherwise (paper, cutter)."""
         from .config import paper_dots
-        return cls(paper_dots(printer.paper), printer.profile, printer.cutter, printer.photo)
+        media = profile_media(printer.profile)
+        if printer.paper != "":
+            dots, columns = paper_dots(printer.paper), 0
+        else:
+            dots, columns = media["dots"] or 384, media["columns"] if media["dots"] else 0
+        cutter = media["cutter"] if printer.cutter is None else printer.cutter
+        return cls(dots, printer.profile, cutter, printer.photo, columns)
 
-    @property
-    def columns(self) -> int:
-        return self.dots // 12   # font A is 12 dots wide
+
+def profile_media(name: str) -> dict:
+    """What a python-escpos profile knows of its paper: {"dots", "columns", "cutter"}; dots and
+    columns are 0 where the profile does not say (the "default" profile)."""
+    from escpos.capabilities import get_profile
+    data = get_profile(name).profile_data
+    pixels = data.get("media", {}).get("width", {}).get("pixels")
+    columns = data.get("fonts", {}).get("0", {}).get("columns")
+    return {"dots": pixels if isinstance(pixels, int) else 0,
+            "columns": columns if isinstance(columns, int) else 0,
+            "cutter": bool(data.get("features", {}).get("paperFullCut") or data.get("features", {}).get("paperPartCut"))}
 
 
 def _printer(paper: Paper) -> Dummy:

@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import os
 import random
-import select
 import threading
 import time
-import tty
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,31 +26,19 @@ from pathlib import Path
 from models.captioners import Captioner, ImageError, load_image
 
 from .archive import Archive
-from .camera import Camera, CameraError, generated_scene
+from .camera import SimCamera
 from .config import load_config
 from .controls import ControlEvent
 from .daemon import Daemon
-from .escpos_decode import decode
+from .printer.preview import decode
 from .pipeline import LoadedVoice
 from .printer import SimPrinter
-from .serial_controls import SerialControls
+from .controls import SerialControls, SimBox
 
 
 def rss_mb() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-class FaultyCamera(Camera):
-    def __init__(self, rng: random.Random, p_fail: float, faults: Counter):
-        self.rng, self.p_fail, self.faults, self.n = rng, p_fail, faults, 0
-
-    def frame(self):
-        self.n += 1
-        if self.rng.random() < self.p_fail:
-            self.faults["camera unplugged"] += 1
-            raise CameraError("camera 0 stopped delivering frames (injected)")
-        return generated_scene(self.n, 640, 360)
 
 
 class FaultyCaptioner(Captioner):
@@ -66,58 +52,6 @@ class FaultyCaptioner(Captioner):
             self.faults["captioner error"] += 1
             raise RuntimeError("captioner crashed on this frame (injected)")
         return self.inner.describe(rgb)
-
-
-class FakeBox:
-    """A controls box on a pty behind a stable name, which can be unplugged and replugged."""
-
-    def __init__(self, link: Path):
-        self.link = link
-        self.master = self.slave = None
-        self.plug()
-
-    def plug(self):
-        self.master, self.slave = os.openpty()
-        tty.setraw(self.master)
-        tty.setraw(self.slave)
-        if self.link.is_symlink():
-            self.link.unlink()
-        self.link.symlink_to(os.ttyname(self.slave))
-        self.send(b"HELLO narrator-controls 1 soak\n")
-        self._unplugged = threading.Event()
-        self._thread = threading.Thread(target=self._answer, args=(self.master, self._unplugged), daemon=True)
-        self._thread.start()
-
-    def _answer(self, fd, unplugged):
-        """Answer HELLO like the firmware; swallow everything else the host sends."""
-        buf = b""
-        while not unplugged.is_set():
-            # poll with a timeout: a thread blocked in read() would keep the pty alive after close
-            if not select.select([fd], [], [], 0.05)[0]:
-                continue
-            try:
-                data = os.read(fd, 256)
-            except OSError:
-                return
-            if not data:
-                return
-            buf += data
-            while b"\n" in buf:
-                line, buf = buf.split(b"\n", 1)
-                if line == b"HELLO":
-                    self.send(b"HELLO narrator-controls 1 soak\n")
-
-    def send(self, data: bytes):
-        try:
-            os.write(self.master, data)
-        except OSError:
-            pass
-
-    def unplug(self):
-        self._unplugged.set()
-        self._thread.join()
-        os.close(self.master)
-        os.close(self.slave)
 
 
 @dataclass
@@ -200,10 +134,12 @@ def _soak(voice, workdir: Path, presses: int, seed: int, length: int, clock: Wal
     from models.captioners import get_captioner
     captioner = FaultyCaptioner(get_captioner("scene"), rng, 0.04, faults)
     voices = [LoadedVoice("soak", voice, captioner, [0.5, 0.9], length)]
-    box = FakeBox(workdir / "narrator-controls")
+    box = SimBox(workdir / "narrator-controls")
     controls = SerialControls(str(box.link), reset_wait_s=0.01, hello_timeout_s=2, backoff_max_s=0.2)
     printer = SimPrinter(workdir / "receipts", 384, echo=False)
-    d = Daemon(config, FaultyCamera(rng, 0.04, faults), controls, printer, voices, Archive(workdir / "archive"))
+    camera = SimCamera(size=(640, 360))
+    camera.fail_rate, camera.rng = 0.04, rng
+    d = Daemon(config, camera, controls, printer, voices, Archive(workdir / "archive"))
     d.spool.retry_s = 0.05
     runner = threading.Thread(target=d.run, daemon=True)
     runner.start()
@@ -255,7 +191,7 @@ def _soak(voice, workdir: Path, presses: int, seed: int, length: int, clock: Wal
         elif rng.random() < 0.3:
             printer.offline = printer.paper_out = printer.stalled = False   # someone fixed the printer
         done = len(d.results)
-        box.send(b"PRESS\n")
+        box.press()
         deadline = time.monotonic() + 30
         while len(d.results) == done and time.monotonic() < deadline:
             time.sleep(0.005)
@@ -271,6 +207,7 @@ def _soak(voice, workdir: Path, presses: int, seed: int, length: int, clock: Wal
     runner.join(30)
     box.unplug()
     report.seconds = time.monotonic() - t0
+    faults["camera unplugged"] = camera.failures
     report.rss_end_mb, report.fds_end = rss_mb(), open_fds()
     report.presses = presses
     printed = Counter(p.stem for p in printer.receipts)

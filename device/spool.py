@@ -23,7 +23,7 @@ from collections import deque
 from contextlib import contextmanager
 
 from .archive import Archive
-from .escpos_decode import DecodeError, completion
+from .printer.preview import DecodeError, completion
 from .printer import Printer, PrinterError
 
 log = logging.getLogger(__name__)

@@ -69,7 +69,7 @@ def test_generated_scenes_vary():
 def test_a_camera_that_opens_but_gives_no_frames_is_reopened_with_back_off(monkeypatch):
     """A USB camera whose stream died: open() succeeds, read() fails. Reopening every half
     second filled the journal; now the waits double like those of a camera that will not open."""
-    import device.camera as camera_module
+    import device.camera.opencv as camera_module
     opens = []
 
     class Mute:

@@ -11,7 +11,7 @@ def write(tmp_path, text):
 
 def test_defaults_need_no_file():
     c = load_config()
-    assert c.printer.backend == "sim" and len(c.voices) == 1 and len(c.voices[0].temperatures) == 6
+    assert c.printer.backend == "" and len(c.voices) == 1 and len(c.voices[0].temperatures) == 6   # "": see test_backends
 
 
 def test_the_documented_example_is_valid():
@@ -24,6 +24,7 @@ def test_the_documented_example_is_valid():
     ('[printer]\nbaud = 9600\n', "printer.baud: unknown key"),
     ('[printer]\npaper = "57mm"\n', "printer.paper"),
     ('[printer]\nbackend = "bluetooth"\n', "printer.backend"),
+    ('[printer]\nprofile = "POS-589"\n', "printer.profile: 'POS-589' is not a python-escpos profile .did you mean POS-5890"),
     ('[camera]\nwidth = "wide"\n', "camera.width: expected int"),
     ('[[voices]]\ntemperatures = [0.5, "hot"]\n', "voices[0].temperatures[1]"),
     ('[[voices]]\ntemperatures = []\n', "voices[0].temperatures"),

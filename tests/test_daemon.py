@@ -6,8 +6,8 @@ import time
 
 from PIL import Image
 
-from device.camera import Camera, CameraError, generated_scene
-from device.escpos_decode import decode
+from device.camera import SimCamera, generated_scene
+from device.printer.preview import decode
 from device.knob import VoiceSelector
 from tests.conftest import make_daemon
 
@@ -56,20 +56,9 @@ def test_knob_hysteresis_stops_flicker():
     assert VoiceSelector(1).update(0.99) == 0
 
 
-class GatedCamera(Camera):
-    """Blocks in frame() until released, so a test can press while a job runs."""
-
-    def __init__(self):
-        self.gate, self.calls = threading.Event(), 0
-
-    def frame(self):
-        self.calls += 1
-        self.gate.wait(10)
-        return generated_scene(self.calls)
-
-
 def test_presses_during_a_job_queue_at_most_one_more(tmp_path, tiny_voice):
-    cam = GatedCamera()
+    cam = SimCamera()
+    cam.gate = threading.Event()       # frame() waits: a press can come while a job runs
     d, controls = make_daemon(tmp_path, tiny_voice, camera=cam)
     runner = threading.Thread(target=d.run)
     runner.start()
@@ -94,19 +83,10 @@ def test_a_long_press_reprints_the_last_receipt(tmp_path, tiny_voice):
     assert reprint.read_bytes() == (d.archive.root / first / "receipt.bin").read_bytes()
 
 
-class FlakyCamera(Camera):
-    def __init__(self):
-        self.calls = 0
-
-    def frame(self):
-        self.calls += 1
-        if self.calls == 1:
-            raise CameraError("camera 0 stopped delivering frames")
-        return generated_scene(0)
-
-
 def test_a_failed_job_is_archived_with_its_reason_and_the_next_press_works(tmp_path, tiny_voice):
-    d, controls = make_daemon(tmp_path, tiny_voice, camera=FlakyCamera())
+    cam = SimCamera()
+    cam.fail_next = 1                   # the first frame fails, as an unplugged camera's would
+    d, controls = make_daemon(tmp_path, tiny_voice, camera=cam)
     controls.press()
     controls.press()
     controls.quit()

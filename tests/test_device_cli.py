@@ -6,7 +6,7 @@ import sys
 from PIL import Image
 
 from device.cli import main
-from device.escpos_decode import decode
+from device.printer.preview import decode
 
 
 def dev_config(tmp_path, model):

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from device.config import ConfigError, load_config
 from device.controls import ControlEvent
-from device.serial_controls import parse_line
+from device.controls.serial_box import parse_line
 
 
 @given(st.binary(max_size=200))

@@ -11,8 +11,8 @@ from PIL import Image
 
 from device.camera import generated_scene
 from device.config import PrinterConfig
-from device.escpos_decode import DecodeError, decode, render
-from device.printer import EscposPrinter, PrinterError, SimPrinter
+from device.printer.preview import DecodeError, decode, render
+from device.printer import PrinterError, SimPrinter, open_printer
 from device.receipt import Paper, ascii_art, dithered, receipt_body, receipt_head, wrap
 
 
@@ -99,7 +99,7 @@ def test_file_printer_writes_exact_bytes_in_chunks(tmp_path):
     node = tmp_path / "lp0"
     node.write_bytes(b"")
     cfg = PrinterConfig(backend="file", device=str(node), chunk_size=100, chunk_pause_s=0.0)
-    printer = EscposPrinter(cfg)
+    printer = open_printer(cfg)
     data = receipt_head(Paper(), "now", "", generated_scene(0), "c")
     printer.begin("j")
     printer.send(data)
@@ -121,7 +121,7 @@ def test_serial_printer_over_a_real_pty():
     t = threading.Thread(target=reader, daemon=True)
     t.start()
     cfg = PrinterConfig(backend="serial", device=os.ttyname(slave), baudrate=115200, chunk_size=512, chunk_pause_s=0.001)
-    printer = EscposPrinter(cfg)
+    printer = open_printer(cfg)
     printer.begin("j")
     printer.send(data)
     t.join(timeout=10)
@@ -133,10 +133,10 @@ def test_serial_printer_over_a_real_pty():
 
 
 def test_missing_printer_is_a_clear_error(tmp_path):
-    printer = EscposPrinter(PrinterConfig(backend="serial", device=str(tmp_path / "ttyUSB9")))
+    printer = open_printer(PrinterConfig(backend="serial", device=str(tmp_path / "ttyUSB9")))
     with pytest.raises(PrinterError, match="ttyUSB9.*plugged in"):
         printer.send(b"x")
-    ok, why = EscposPrinter(PrinterConfig(backend="file", device=str(tmp_path / "lp9"))).status()
+    ok, why = open_printer(PrinterConfig(backend="file", device=str(tmp_path / "lp9"))).status()
     assert not ok and "lp9" in why
 
 
@@ -147,10 +147,10 @@ def test_a_printer_that_never_answers_status_queries_still_prints():
     tty.setraw(master)
     tty.setraw(slave)
     try:
-        quiet = EscposPrinter(PrinterConfig(backend="serial", device=os.ttyname(slave)))
+        quiet = open_printer(PrinterConfig(backend="serial", device=os.ttyname(slave)))
         assert quiet.status() == (True, "")
         quiet.close()
-        asking = EscposPrinter(PrinterConfig(backend="serial", device=os.ttyname(slave), query_status=True))
+        asking = open_printer(PrinterConfig(backend="serial", device=os.ttyname(slave), query_status=True))
         ok, why = asking.status()
         asking.close()
         assert not ok and "does not answer" in why
@@ -162,7 +162,7 @@ def test_a_printer_that_never_answers_status_queries_still_prints():
 def test_twenty_unplugs_leak_no_file_handles():
     """Unplugging a serial printer makes every write and the close itself fail; the device and
     pyserial's pipes must still be closed each time."""
-    printer = EscposPrinter(PrinterConfig(backend="serial", baudrate=115200, chunk_pause_s=0))
+    printer = open_printer(PrinterConfig(backend="serial", baudrate=115200, chunk_pause_s=0))
 
     def open_fds():
         return len(os.listdir("/proc/self/fd"))
@@ -186,13 +186,13 @@ def test_twenty_unplugs_leak_no_file_handles():
 def test_a_stalled_printer_is_not_taking_data_within_seconds(monkeypatch):
     """A printer that stops reading (paper jam, flow control held): writes time out instead of
     hanging, and a receipt left in the buffer is not 'printed'."""
-    import device.printer as printer_module
+    import device.printer.serial_link as printer_module
     monkeypatch.setattr(printer_module, "STALL_S", 1.0)
     master, slave = os.openpty()
     tty.setraw(master)
     tty.setraw(slave)
     try:
-        printer = EscposPrinter(PrinterConfig(backend="serial", device=os.ttyname(slave), baudrate=115200,
+        printer = open_printer(PrinterConfig(backend="serial", device=os.ttyname(slave), baudrate=115200,
                                               chunk_pause_s=0))
         t0 = time.monotonic()
         printer.begin("big")
@@ -208,7 +208,7 @@ def test_a_stalled_printer_is_not_taking_data_within_seconds(monkeypatch):
 def test_bytes_left_in_a_uart_buffer_are_not_printed(monkeypatch):
     """A pty has no output queue, so this stands in for a USB-serial adapter whose buffer the
     printer stopped draining: end() waits for it to empty, then says the printer is stuck."""
-    import device.printer as printer_module
+    import device.printer.serial_link as printer_module
     monkeypatch.setattr(printer_module, "STALL_S", 0.3)
 
     class Stuck:
@@ -222,7 +222,7 @@ def test_bytes_left_in_a_uart_buffer_are_not_printed(monkeypatch):
 
         def close(self):
             raise OSError("flush failed")
-    printer = EscposPrinter(PrinterConfig(backend="serial"))
+    printer = open_printer(PrinterConfig(backend="serial"))
     printer._dev = Dev()
     with pytest.raises(PrinterError, match="still in the buffer"):
         printer.end()
@@ -231,7 +231,7 @@ def test_bytes_left_in_a_uart_buffer_are_not_printed(monkeypatch):
 
 @pytest.mark.parametrize("where", ["boundary", "short-command", "raster-header", "raster-data", "end"])
 def test_completion_finishes_whatever_command_a_cut_stream_was_inside(where):
-    from device.escpos_decode import completion
+    from device.printer.preview import completion
     head = receipt_head(Paper(), "now", "", generated_scene(2), "cut here")
     raster = head.index(b"\x1dv0")
     cut = {"boundary": raster, "short-command": 1, "raster-header": raster + 5,

@@ -4,13 +4,13 @@ import os
 import shutil
 import subprocess
 import time
-import tty
 from pathlib import Path
 
 import pytest
 
 from device.controls import ControlEvent
-from device.serial_controls import MAX_LINE, SerialControls, parse_line
+from device.controls.serial_box import MAX_LINE, SerialControls, parse_line
+from device.controls.sim import PtyCable
 
 FIRMWARE = Path(__file__).parents[1] / "hardware" / "firmware"
 
@@ -43,17 +43,12 @@ def host_board(tmp_path_factory):
 
 
 class Board:
-    """A running virtual board on one end of a fresh pty; `path` is the host's end."""
+    """The compiled firmware running on the board's end of a PtyCable (the same cable the
+    simulated box uses); `cable.link` is the host's end."""
 
     def __init__(self, exe: Path, link: Path):
-        self.master, slave = os.openpty()
-        tty.setraw(self.master)
-        tty.setraw(slave)
-        self.slave_path = os.ttyname(slave)
-        self._slave = slave
-        if link.is_symlink():
-            link.unlink()
-        link.symlink_to(self.slave_path)       # like udev's /dev/narrator-controls
+        self.cable = PtyCable(link)
+        self.master = self.cable.master
         self.proc = subprocess.Popen([str(exe), f"fd:{self.master}"], pass_fds=(self.master,),
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
 
@@ -68,8 +63,7 @@ class Board:
         self.proc.stdin.write("quit\n")
         self.proc.stdin.flush()
         self.proc.wait(5)
-        os.close(self.master)
-        os.close(self._slave)
+        self.cable.close()
 
 
 def next_event(controls, timeout=5.0, skip_knob=False):

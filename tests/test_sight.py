@@ -3,7 +3,6 @@ captioner end to end, its honesty and fallbacks, and the caption metrics."""
 import csv
 import json
 import logging
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +16,7 @@ from models.captioners.efficientnet_lite import ClassifierMissing, EfficientNetL
 from models.captioners.metrics import bleu4, cider_d
 from models.captioners.phrase import PhraseError, PhraseModel, fix_articles, tokens
 from models.captioners.stepper import DecoderStepper
-from models.captioners.sight import TABLE, SightCaptioner, read_table
+from models.captioners.sight import TABLE, read_table
 
 PHOTOS = Path(__file__).parent / "data" / "photos"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "captions"

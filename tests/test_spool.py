@@ -8,7 +8,7 @@ import time
 import pytest
 
 from device.archive import Archive
-from device.escpos_decode import decode
+from device.printer.preview import decode
 from tests.conftest import make_daemon
 
 

@@ -21,8 +21,7 @@ void ctl_init(struct ctl_state *s, ctl_emit_fn emit) {
     memset(s, 0, sizeof *s);
     s->emit = emit;
     s->knob_sent = -1;
-    char hello[CTL_MAX_LINE + 1] = "HELLO narrator-controls 1 " CTL_FIRMWARE_VERSION;
-    s->emit(hello);
+    s->emit(CTL_HELLO);
 }
 
 void ctl_button(struct ctl_state *s, uint8_t pressed, uint32_t now_ms) {
@@ -66,8 +65,7 @@ void ctl_knob(struct ctl_state *s, uint16_t raw) {
 static void handle_line(struct ctl_state *s, const char *line, uint32_t now_ms) {
     (void)now_ms;
     if (strcmp(line, "HELLO") == 0) {
-        char hello[CTL_MAX_LINE + 1] = "HELLO narrator-controls 1 " CTL_FIRMWARE_VERSION;
-        s->emit(hello);
+        s->emit(CTL_HELLO);
     } else if (strcmp(line, "PING") == 0) {
         s->emit("PONG");
     } else if (strcmp(line, "KNOB?") == 0) {

@@ -12,6 +12,10 @@
 
 #define CTL_PROTOCOL_VERSION 1
 #define CTL_FIRMWARE_VERSION "1.0.0"
+#define CTL_STR_(x) #x
+#define CTL_STR(x) CTL_STR_(x)
+/* the greeting, sent at start and in answer to HELLO: "HELLO narrator-controls 1 1.0.0" */
+#define CTL_HELLO "HELLO narrator-controls " CTL_STR(CTL_PROTOCOL_VERSION) " " CTL_FIRMWARE_VERSION
 #define CTL_MAX_LINE 32          /* longest line either side may send, newline excluded */
 #define CTL_DEBOUNCE_MS 30       /* the button must hold a new level this long */
 #define CTL_LONG_PRESS_MS 1000   /* held this long: LONG instead of PRESS */

@@ -19,8 +19,8 @@ import time
 import serial
 from serial.tools import list_ports
 
-from .controls import ControlEvent, Controls
-from .loglimit import Throttle
+from ..loglimit import Throttle
+from .base import ControlEvent, Controls
 
 log = logging.getLogger(__name__)
 

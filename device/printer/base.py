@@ -1,0 +1,64 @@
+"""What every printer offers the spool: begin a receipt, send bytes, end it, say whether it is ready."""
+from __future__ import annotations
+
+import time
+
+STALL_S = 5.0   # a printer that takes no byte for this long is "not taking data"
+
+
+class PrinterError(RuntimeError):
+    """The printer is missing, off, out of paper or failed mid-receipt; the message says which."""
+
+
+def not_taking_data(printer) -> PrinterError:
+    return PrinterError(f"the printer is not taking data ({printer.describe()}): nothing accepted for "
+                        f"{STALL_S:.0f} s, out of paper or jammed?")
+
+
+class Printer:
+    name = "printer"
+    keeps_state = True     # a real printer remembers a command it was cut off inside
+
+    def __init__(self):
+        self.first_byte_at: float | None = None   # monotonic time of the job's first byte
+        self.last_byte_at: float | None = None
+        self.sent = 0                             # bytes of this job the transport has taken
+        self.on_progress = None                   # called with `sent` as bytes leave (the spool records it)
+
+    @classmethod
+    def available(cls, cfg) -> tuple[bool, str]:
+        """(can run on this machine, why not): the libraries the backend needs are installed.
+        A printer that is merely unplugged is available: its jobs wait in the spool."""
+        return True, ""
+
+    def begin(self, job_id: str) -> None:
+        self.job_id, self.first_byte_at, self.last_byte_at, self.sent = job_id, None, None, 0
+
+    def _advance(self, n: int) -> None:
+        """Transports call this as bytes leave, so a crash knows how far a receipt got."""
+        self.sent += n
+        if self.on_progress:
+            self.on_progress(self.sent)
+
+    def send(self, data: bytes) -> None:
+        if self.first_byte_at is None:
+            self.first_byte_at = time.monotonic()
+        self._write(data)
+        self.last_byte_at = time.monotonic()
+
+    def end(self) -> dict:
+        """Finish the job; returns what was produced (paths for the simulator)."""
+        return {}
+
+    def status(self) -> tuple[bool, str]:
+        """(ready, reason): online and with paper where the printer can tell."""
+        return True, ""
+
+    def _write(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def describe(self) -> str:
+        return self.name
