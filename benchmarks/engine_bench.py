@@ -40,19 +40,19 @@ def _timed(fn) -> float:
 
 def load_model(which: str):
     from models.charlstm import CharLSTM, CharLSTMConfig
-    from models.voice import SHIPPED, Voice
+    from models.writer import SHIPPED, Writer
     if which == "shipped":
-        voice = Voice.load(SHIPPED, "cpu")
-        return voice.model, voice
+        writer = Writer.load(SHIPPED, "cpu")
+        return writer.model, writer
     torch.manual_seed(0)
     from models.text import Vocab
-    vocab = Voice.load(SHIPPED, "cpu").model.vocab
+    vocab = Writer.load(SHIPPED, "cpu").model.vocab
     return CharLSTM(CharLSTMConfig(3, 512, 64), Vocab(vocab.chars)).eval(), None
 
 
 def child(args) -> None:
     torch.set_num_threads(args.threads)
-    model, voice = load_model(args.model)
+    model, writer = load_model(args.model)
     temps = [round(0.3 + 0.1 * i, 2) for i in range(args.temperatures)]
     logits, state = model.prime(CAPTION)
     seeds = list(range(len(temps)))
@@ -72,10 +72,11 @@ def child(args) -> None:
     from models.engine import StepEngine
     res["weight_bytes"] = StepEngine(model, 1, int8=args.method == "engine-int8").weight_bytes() \
         if args.method != "engine-bf16" else StepEngine(model, 1, torch.bfloat16).weight_bytes()
-    if voice is not None and args.method == "engine":
-        preseed = voice.preseed
-        cold = min(_timed(lambda: model.prime(model.priming_text(preseed, CAPTION))) for _ in range(5))
-        warm = min(_timed(lambda: voice.prime(CAPTION, preseed)) for _ in range(5))
+    if writer is not None and args.method == "engine":
+        from models.writer import Writer
+        preseed = writer.preseed
+        cold = min(_timed(lambda: Writer(model).prime(CAPTION, preseed)) for _ in range(5))   # a fresh writer: nothing cached
+        warm = min(_timed(lambda: writer.prime(CAPTION, preseed)) for _ in range(5))
         res.update(prime_cold_ms=cold * 1e3, prime_cached_ms=warm * 1e3)
     res["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(res))
@@ -89,7 +90,7 @@ def quality(chars: int, threads: int) -> dict[str, float]:
     from models.corpus import Corpus
     from models.engine import StepEngine
     torch.set_num_threads(threads)
-    model, voice = load_model("shipped")
+    model, writer = load_model("shipped")
     corpus_dir = Path(__file__).resolve().parents[2] / "shared" / "data" / "poetry"
     if not corpus_dir.exists():
         return {}

@@ -17,7 +17,8 @@ from device.archive import Archive
 from device.camera import SimCamera
 from device.config import load_config
 from device.controls import NoControls
-from device.daemon import Daemon, load_voices
+from device.daemon import Daemon
+from device.voices import load_voices
 from device.printer import SimPrinter
 
 STAGES = ["capture_s", "caption_s", "archive_head_s", "write_s", "archive_s", "print_head_wait_s", "print_s"]

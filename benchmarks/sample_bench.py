@@ -2,7 +2,7 @@
 
     python benchmarks/sample_bench.py [--model CKPT] [--temperatures 6] [--length 400]
 
-(a) batched: Voice.write's sampler, all temperatures in one batch from one primed state, on
+(a) batched: Writer.write, the project's one writer, all temperatures in one batch from one primed state, on
     the step engine (models/engine.py); also shown stepping the same batch through nn.LSTM.
 (b) baseline: PyTorch's word_language_model/generate.py pattern on the same model: for each
     temperature, re-prime, then a per-character Python loop (forward one char, exp(logits/T),
@@ -29,11 +29,14 @@ def peak_rss_mb() -> float:
 
 
 def run_batched(model, temps, length, reps, engine=True):
+    """The one writer (models/writer.py), without pre-seed or index: prime, then sample."""
+    from models.writer import Writer
+    model.use_engine = engine
+    writer = Writer(model)
     times = []
     for r in range(reps):
         t0 = time.perf_counter()
-        logits, state = model.prime(CAPTION)
-        model.generate(logits, state, temps, length, [r * 100 + i for i in range(len(temps))], engine=engine)
+        writer.write(CAPTION, temps, length, preseed="", rng_seed=r * 100)
         times.append(time.perf_counter() - t0)
     return min(times)
 
@@ -80,7 +83,7 @@ def child(args) -> None:
 
 
 def main() -> None:
-    from models.voice import SHIPPED
+    from models.writer import SHIPPED
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", default=str(SHIPPED))
     p.add_argument("--temperatures", type=int, default=6)

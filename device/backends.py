@@ -12,10 +12,12 @@ from __future__ import annotations
 import logging
 import os
 
+from .errors import DeviceError
+
 log = logging.getLogger(__name__)
 
 
-class BackendError(ValueError):
+class BackendError(DeviceError, ValueError):
     """A backend name that no device knows."""
 
 

@@ -29,9 +29,9 @@ def _temperatures(s: str) -> list[float]:
 
 
 def cmd_write(args) -> int:
-    from models.voice import Voice
+    from models.writer import Writer
     t0 = time.perf_counter()
-    voice = Voice.load(args.model)
+    writer = Writer.load(args.model)
     load_s = time.perf_counter() - t0
     preseed = None
     if args.no_preseed:
@@ -40,10 +40,10 @@ def cmd_write(args) -> int:
         preseed = open(args.preseed_file, encoding="utf-8").read()
     elif args.preseed is not None:
         preseed = args.preseed
-    poem = voice.write(args.seed_text, args.temperatures, args.length, preseed=preseed,
-                       top_k=args.top_k, rng_seed=args.seed, max_copy=args.max_copy, retries=args.retries)
+    poem = writer.write(args.caption, args.temperatures, args.length, preseed=preseed,
+                        top_k=args.top_k, rng_seed=args.seed, max_copy=args.max_copy, retries=args.retries)
     if args.json:
-        print(json.dumps({"model": voice.name, "seed": poem.stanzas[0].seed, "dropped": poem.dropped,
+        print(json.dumps({"model": writer.name, "caption": poem.stanzas[0].caption, "dropped": poem.dropped,
                           "stanzas": [s.to_dict() for s in poem.stanzas],
                           "timings": dict(poem.timings, load_s=load_s)}, indent=2))
         return 0
@@ -210,10 +210,10 @@ def cmd_soak(args) -> int:
     from pathlib import Path
 
     from device.soak import soak
-    from models.voice import Voice
-    voice = Voice.load(args.model)
+    from models.writer import Writer
+    writer = Writer.load(args.model)
     with tempfile.TemporaryDirectory() as tmp:   # the soak's archive is its own (never the service's), locked
-        report = soak(voice, Path(args.out or tmp), args.presses, args.seed, args.length)
+        report = soak(writer, Path(args.out or tmp), args.presses, args.seed, args.length)
     print(report.table())
     accounted = sum(report.outcomes.values()) == report.presses
     print("every press accounted for" if accounted else "SOME PRESSES ARE UNACCOUNTED FOR")
@@ -226,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     w = sub.add_parser("write", help="write one stanza per temperature from a seed text")
-    w.add_argument("seed_text", metavar="SEED", help="the text each stanza starts with (a caption)")
+    w.add_argument("caption", metavar="CAPTION", help="the text each stanza starts with")
     w.add_argument("--temperatures", type=_temperatures, default=[0.3, 0.5, 0.7, 0.9],
                    help="comma-separated; 0 = greedy (default 0.3,0.5,0.7,0.9)")
     w.add_argument("--length", type=int, default=400, help="generated characters per stanza, the seed not counted")
@@ -236,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--preseed-file", help="read the pre-seed from a file")
     g.add_argument("--no-preseed", action="store_true", help="prime on the seed alone")
     w.add_argument("--top-k", type=int, help="sample only among the k likeliest characters")
-    w.add_argument("--seed", type=int, help="random seed; the same seed writes the same poem")
+    w.add_argument("--seed", type=int, help="random seed; the same seed writes the same poem (not the caption)")
     w.add_argument("--max-copy", type=int, default=40, help="resample stanzas copying this many corpus chars")
     w.add_argument("--retries", type=int, default=3, help="resampling attempts per copying stanza")
     w.add_argument("--json", action="store_true", help="machine-readable output")
@@ -307,13 +307,13 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    from models.checkpoint import CheckpointError
-    from models.originality import IndexError_
+    from device.errors import DeviceError
+    from models.errors import ModelError
     try:
         return args.func(args) or 0
     except KeyboardInterrupt:
         return 130
-    except (CheckpointError, IndexError_, FileNotFoundError, ValueError, RuntimeError) as e:
+    except (ModelError, DeviceError, FileNotFoundError, ValueError, RuntimeError) as e:
         print(f"narrator {args.command}: {e}", file=sys.stderr)
         return 2
 

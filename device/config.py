@@ -17,13 +17,15 @@ from pathlib import Path
 
 from models.captioners import NAMES as CAPTIONERS
 
+from .errors import DeviceError
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
 
-class ConfigError(ValueError):
+class ConfigError(DeviceError, ValueError):
     """The config file is unreadable or a key has a bad value; the message names the key."""
 
 

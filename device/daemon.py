@@ -14,55 +14,28 @@ job_timeout_s, so a hung job gets the service restarted.
 """
 from __future__ import annotations
 
-import dataclasses
 import logging
 import queue
 import threading
 import time
 
-import torch
-
-from models.captioners import get_captioner
-from models.voice import Voice
-
 from .archive import Archive
 from .camera import Camera, open_camera
 from .config import Config, load_config
 from .controls import ControlEvent, Controls, open_controls
-from .knob import VoiceSelector
-from .pipeline import JobResult, LoadedVoice, Pipeline
+from .pipeline import JobResult, Pipeline
 from .printer import Printer, open_printer
 from .receipt import Paper
 from .sdnotify import Notifier
 from .spool import Spool
+from .voices import Voice, VoiceSelector, load_voices
 
 log = logging.getLogger(__name__)
 
 
-def load_voices(config: Config) -> list[LoadedVoice]:
-    """Load each model and captioner once, however many voices share them (voices often
-    differ only in temperatures, length or pre-seed)."""
-    captioners, models = {}, {}
-    voices = []
-    for v in config.voices:
-        if v.captioner not in captioners:
-            options = dataclasses.asdict(config.hf) if v.captioner == "hf" else {}
-            captioners[v.captioner] = get_captioner(v.captioner, **options)
-        key = (v.model, v.precision)
-        if key not in models:
-            models[key] = Voice.load(v.model or None)
-            model = models[key].model
-            model.engine_int8 = v.precision == "int8" and model.device.type == "cpu"
-            if v.precision in ("bfloat16", "float16"):
-                model.engine_dtype = getattr(torch, v.precision)
-        voice = models[key]
-        voices.append(LoadedVoice(v.name, voice, captioners[v.captioner], v.temperatures, v.length, v.preseed))
-    return voices
-
-
 class Daemon:
     def __init__(self, config: Config, camera: Camera, controls: Controls, printer: Printer,
-                 voices: list[LoadedVoice], archive: Archive, notifier: Notifier | None = None,
+                 voices: list[Voice], archive: Archive, notifier: Notifier | None = None,
                  job_timeout_s: float = 120.0):
         self.config, self.camera, self.controls, self.printer = config, camera, controls, printer
         self.voices, self.archive = voices, archive
@@ -95,7 +68,7 @@ class Daemon:
                    open_printer(config.printer), voices, Archive(config.archive_dir))
 
     @property
-    def voice(self) -> LoadedVoice:
+    def voice(self) -> Voice:
         return self.voices[self.selector.index]
 
     def on_press(self, long: bool = False) -> bool:
@@ -160,7 +133,7 @@ class Daemon:
             if done:
                 self.idle.set()
 
-    def voice_of(self, job: str) -> LoadedVoice:
+    def voice_of(self, job: str) -> Voice:
         """The voice a job was started with (by name), so a recovered job ends as it began;
         the current voice if that one is gone from the config."""
         try:

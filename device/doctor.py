@@ -10,11 +10,11 @@ def run_checks(config):
     """Yield (ok, what, detail) for config, models, captioners, camera, printer, serial, disk."""
     yield True, "config", "valid"
     from models.captioners import NAMES, get_captioner, which_captioner
-    from models.voice import Voice
+    from models.writer import Writer
     for v in config.voices:
         t0 = time.monotonic()
         try:
-            voice = Voice.load(v.model or None)
+            voice = Writer.load(v.model or None)
             guard = "originality index present" if voice.index else "NO originality index (copying unchecked)"
             yield True, f"voice {v.name!r}", f"{voice.name} loaded in {time.monotonic() - t0:.2f} s; {guard}"
         except Exception as e:

@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-from models.captioners import Captioner, ImageError, load_image
-from models.voice import Voice
+from models.captioners import ImageError, load_image
 
 from .archive import Archive
 from .camera import Camera
@@ -26,19 +25,9 @@ from .printer.preview import decode, render
 from .printer import PrinterError
 from .receipt import Paper, receipt_body, receipt_head
 from .spool import Spool
+from .voices import Voice
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class LoadedVoice:
-    """A configured voice with its model and captioner loaded and warm."""
-    name: str
-    voice: Voice
-    captioner: Captioner
-    temperatures: list[float]
-    length: int
-    preseed: str | None = None
 
 
 @dataclass
@@ -60,7 +49,7 @@ class Pipeline:
     def printer(self):
         return self.spool.printer
 
-    def run(self, voice: LoadedVoice, frame=None) -> JobResult:
+    def run(self, voice: Voice, frame=None) -> JobResult:
         """A new job from the camera (or the given frame)."""
         t0 = time.monotonic()
         job = self.archive.new_job_id()
@@ -80,7 +69,7 @@ class Pipeline:
             return self._fail(job, record, timings, f"{stage}: {e}")
         return self._make(job, record, voice, rgb, t0, timings, stream=True)
 
-    def finish(self, job: str, voice: LoadedVoice) -> JobResult:
+    def finish(self, job: str, voice: Voice) -> JobResult:
         """Finish a job a crash interrupted: from its saved photo, caption and poem anew."""
         t0 = time.monotonic()
         try:
@@ -125,7 +114,7 @@ class Pipeline:
             head_thread.start()
         stage = "writing the poem"
         try:
-            poem = voice.voice.write(cap.text, voice.temperatures, voice.length, preseed=voice.preseed,
+            poem = voice.writer.write(cap.text, voice.temperatures, voice.length, preseed=voice.preseed,
                                      rng_seed=record.get("rng_seed"))
             mark("write_s")
             stanzas = [s.text for s in poem.stanzas]

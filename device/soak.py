@@ -31,7 +31,7 @@ from .config import load_config
 from .controls import ControlEvent
 from .daemon import Daemon
 from .printer.preview import decode
-from .pipeline import LoadedVoice
+from .voices import Voice
 from .printer import SimPrinter
 from .controls import SerialControls, SimBox
 
@@ -119,13 +119,13 @@ def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
-def soak(voice, workdir: Path, presses: int = 100, seed: int = 1, length: int = 60) -> SoakReport:
+def soak(writer, workdir: Path, presses: int = 100, seed: int = 1, length: int = 60) -> SoakReport:
     from .statelock import StateLock
     with StateLock(workdir / "archive", "the soak"), WallClock() as clock, FullDisk() as disk:
-        return _soak(voice, workdir, presses, seed, length, clock, disk)
+        return _soak(writer, workdir, presses, seed, length, clock, disk)
 
 
-def _soak(voice, workdir: Path, presses: int, seed: int, length: int, clock: WallClock, disk: FullDisk) -> SoakReport:
+def _soak(writer, workdir: Path, presses: int, seed: int, length: int, clock: WallClock, disk: FullDisk) -> SoakReport:
     from .statelock import StateLock, StateLocked
     rng = random.Random(seed)
     report = SoakReport()
@@ -133,7 +133,7 @@ def _soak(voice, workdir: Path, presses: int, seed: int, length: int, clock: Wal
     config = load_config(overrides={"archive_dir": str(workdir / "archive"), "spool_max_jobs": presses + 10})
     from models.captioners import get_captioner
     captioner = FaultyCaptioner(get_captioner("scene"), rng, 0.04, faults)
-    voices = [LoadedVoice("soak", voice, captioner, [0.5, 0.9], length)]
+    voices = [Voice("soak", writer, captioner, [0.5, 0.9], length)]
     box = SimBox(workdir / "narrator-controls")
     controls = SerialControls(str(box.link), reset_wait_s=0.01, hello_timeout_s=2, backoff_max_s=0.2)
     printer = SimPrinter(workdir / "receipts", 384, echo=False)

@@ -14,10 +14,12 @@ import fcntl
 import os
 from pathlib import Path
 
+from .errors import DeviceError
+
 NAME = ".narrator.lock"
 
 
-class StateLocked(RuntimeError):
+class StateLocked(DeviceError, RuntimeError):
     """Another narrator process holds this state directory."""
 
 

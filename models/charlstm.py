@@ -1,16 +1,17 @@
-"""The poetic voice: a character-level LSTM (torch-rnn's LanguageModel) and its sampler.
+"""The poetic model: a character-level LSTM (torch-rnn's LanguageModel) and its sampler.
 
     model = CharLSTM(CharLSTMConfig(num_layers=2, rnn_size=512), vocab)
-    stanzas = model.sample("a dog on a beach", [0.3, 0.6, 0.9], length=400, preseed=PARAGRAPH)
+    logits, state = model.prime("a dog on a beach")
+    ids = model.generate(logits, state, [0.3, 0.6, 0.9], 400, seeds=[7, 8, 9])
 
-The sampler primes the LSTM once on pre-seed + seed, copies the primed state into one row per
-temperature, and then samples every temperature together as one batch. Row i draws its random
-numbers from its own stream (seed + i), so a row of a batch writes exactly what sampling that
-temperature alone with the same stream would write.
+generate() takes one primed state, copies it into one row per temperature, and samples every
+temperature together as one batch. Row i draws its random numbers from its own stream (seeds[i]),
+so a row of a batch writes exactly what sampling that temperature alone with the same stream
+would write. Poems are written through models/writer.py, which adds the pre-seed, the
+caption, stanza trimming and the originality guard on top.
 """
 from __future__ import annotations
 
-import secrets
 from dataclasses import asdict, dataclass
 
 import torch
@@ -18,6 +19,8 @@ import torch.nn as nn
 
 from .engine import StepEngine, drawer_for, uniforms_for
 from .text import Vocab
+
+PRECISIONS = ("float32", "bfloat16", "float16", "int8")
 
 
 @dataclass
@@ -110,6 +113,15 @@ class CharLSTM(nn.Module):
             logits = step_logits[:, -1].float()
         return out
 
+    def set_precision(self, precision: str) -> None:
+        """How the step engine computes: float32 | bfloat16 | float16 | int8 (int8 is a CPU
+        kernel: float32 elsewhere). Chosen once, when the writer is loaded."""
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision {precision!r} is not one of {', '.join(PRECISIONS)}")
+        self.engine_int8 = precision == "int8" and self.device.type == "cpu"
+        self.engine_dtype = getattr(torch, precision) if precision in ("bfloat16", "float16") else torch.float32
+        self.__dict__.pop("_engines", None)
+
     def engine(self, batch: int, dtype: torch.dtype | None = None) -> StepEngine:
         """The step engine for this batch size, built once and kept: it packs a copy of the
         weights, so a model whose weights change afterwards must drop `_engines` (sampling
@@ -120,20 +132,3 @@ class CharLSTM(nn.Module):
         if key not in engines:
             engines[key] = StepEngine(self, batch, dtype, int8=self.engine_int8)
         return engines[key]
-
-    def sample(self, seed: str, temperatures: list[float], length: int, preseed: str = "",
-               top_k: int | None = None, rng_seed: int | None = None) -> list[str]:
-        """One stanza per temperature: the clean seed, then at most `length` generated characters
-        cut back to a line or word boundary. The pre-seed only primes the LSTM and is not
-        returned."""
-        seed, _ = self.vocab.clean(seed)
-        logits, state = self.prime(self.priming_text(preseed, seed))
-        base = secrets.randbits(31) if rng_seed is None else rng_seed
-        ids = self.generate(logits, state, temperatures, length,
-                            [base + i for i in range(len(temperatures))], top_k)
-        return [seed + trim_to_boundary(self.vocab.decode(row)) for row in ids.tolist()]
-
-    def priming_text(self, preseed: str, seed: str) -> str:
-        """What the LSTM reads before writing: the pre-seed paragraph, a blank line, the seed."""
-        preseed, _ = self.vocab.clean(preseed)
-        return preseed.rstrip("\n") + "\n\n" + seed if preseed else seed

@@ -15,12 +15,13 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from .charlstm import CharLSTM, CharLSTMConfig, pick_device
+from .errors import ModelError
 from .text import Vocab
 
 FORMAT = "narrator-charlstm/1"
 
 
-class CheckpointError(ValueError):
+class CheckpointError(ModelError, ValueError):
     """A checkpoint file is missing, corrupt, truncated, or not a narrator model."""
 
 
@@ -51,10 +52,11 @@ def read_metadata(path: str | Path) -> dict:
                               "Copy it again or retrain it.") from None
     try:
         meta = json.loads(meta["narrator"])
-        assert meta.get("format") == FORMAT
-    except (KeyError, ValueError, AssertionError):
+    except (KeyError, ValueError):
+        meta = {}
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(f"{path} is a safetensors file but not a narrator model "
-                              f"(no '{FORMAT}' metadata)") from None
+                              f"(no '{FORMAT}' metadata)")
     return meta
 
 

@@ -14,12 +14,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .errors import ModelError
 from .text import Vocab, fold
 
 log = logging.getLogger(__name__)
 
 
-class CorpusError(ValueError):
+class CorpusError(ModelError, ValueError):
     """A corpus file is missing, unreadable or not UTF-8 text."""
 
 

@@ -15,14 +15,18 @@ from pathlib import Path
 
 import torch
 
-from .charlstm import trim_to_boundary
 from .checkpoint import load_checkpoint, save_checkpoint
 from .corpus import Corpus
+from .errors import ModelError
 from .evaluate import stream_loss
 from .originality import NgramIndex
-from .voice import index_path_for
+from .writer import Writer, index_path_for
 
 log = logging.getLogger(__name__)
+
+
+class ExportError(ModelError):
+    """The checkpoint cannot be exported as asked; the message says why."""
 
 
 def sample_preseed(model, index: NgramIndex | None, length: int, temperature: float = 0.6,
@@ -30,13 +34,12 @@ def sample_preseed(model, index: NgramIndex | None, length: int, temperature: fl
     """The model's own paragraph that primes it best: verse-like (several lines of words, no
     digits, little indentation), original (passes the guard), and the likeliest to the model
     itself among the candidates."""
-    logits, state = model.prime("\n\n")
-    rows = model.generate(logits, state, [temperature] * candidates, length + length // 4,
-                          [seed + i for i in range(candidates)])
+    poem = Writer(model, index=index).write("\n\n", [temperature] * candidates, length + length // 4,
+                                           preseed="", rng_seed=seed, max_copy=max_copy, retries=0)
     scored = []
-    for ids in rows.tolist():
-        text = trim_to_boundary(model.vocab.decode(ids)).strip("\n")
-        if not text or (index and index.longest_copied_span(text) >= max_copy):
+    for stanza in poem.stanzas:
+        text = stanza.text[len(stanza.caption):].strip("\n")
+        if not text or not stanza.original:
             continue
         loss = stream_loss(model, torch.tensor(model.vocab.encode("\n\n" + text)), 1, len(text) + 1, model.device)
         scored.append((not _verse_like(text, length), loss, text))   # verse-like first, then likeliest
@@ -60,8 +63,8 @@ def export(checkpoint: str, out: str, dtype: str = "float16", corpus: list[str] 
     if corpus:
         c = Corpus.read(corpus)
         if c.fingerprint != meta["corpus"]["fingerprint"]:
-            raise SystemExit(f"{', '.join(corpus)} is not the corpus {checkpoint} was trained on "
-                             "(fingerprints differ)")
+            raise ExportError(f"{', '.join(corpus)} is not the corpus {checkpoint} was trained on "
+                              "(fingerprints differ)")
         index = NgramIndex.build(c.text, c.fingerprint)
         index.save(index_out)
     else:

@@ -19,13 +19,15 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from .errors import ModelError
+
 N = 20                      # n-gram length in characters
 _BASE = np.uint64(1_000_003)
 # Two multiplicative (Fibonacci) hashes pick two bits per n-gram, a Bloom filter with k = 2
 _MIXES = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))
 
 
-class IndexError_(ValueError):
+class NgramIndexError(ModelError, ValueError):
     """An originality index file is missing or corrupt."""
 
 
@@ -88,10 +90,10 @@ class NgramIndex:
                 meta = json.loads((f.metadata() or {})["narrator_index"])
             bits = load_file(str(path))["bits"].numpy()
         except FileNotFoundError:
-            raise IndexError_(f"originality index not found: {path}") from None
+            raise NgramIndexError(f"originality index not found: {path}") from None
         except (SafetensorError, OSError, ValueError, KeyError) as e:
-            raise IndexError_(f"{path} is not a readable originality index (corrupt?): {e}. "
+            raise NgramIndexError(f"{path} is not a readable originality index (corrupt?): {e}. "
                               "Rebuild it with `narrator export ... --corpus`.") from None
         if len(bits) != 1 << (meta["log2_bits"] - 3):
-            raise IndexError_(f"{path}: index size does not match its header (truncated?)")
+            raise NgramIndexError(f"{path}: index size does not match its header (truncated?)")
         return cls(bits, meta["log2_bits"], meta["fingerprint"], meta["n"])

@@ -27,11 +27,16 @@ from tqdm import tqdm
 from .charlstm import CharLSTM, CharLSTMConfig, pick_device
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .corpus import Corpus, StreamBatches
+from .errors import ModelError
 from .evaluate import stream_loss
 from .lossplot import plot_losses
 from .originality import NgramIndex
 
 log = logging.getLogger(__name__)
+
+
+class TrainError(ModelError, ValueError):
+    """Training cannot start or resume as asked; the message says why."""
 LOG_FIELDS = ["step", "epoch", "lr", "train_loss", "val_loss", "chars_per_s", "elapsed_s"]
 
 
@@ -103,7 +108,7 @@ def train(args: argparse.Namespace) -> int:
     if args.resume:
         model, meta = load_checkpoint(args.resume, device)
         if meta["vocab"] != corpus.vocab.chars:
-            raise SystemExit(f"--resume {args.resume}: its vocabulary differs from this corpus's; "
+            raise TrainError(f"--resume {args.resume}: its vocabulary differs from this corpus's; "
                              "resume on the same corpus or start a new run")
         model.train()
         t = meta.get("train", {})

@@ -53,24 +53,24 @@ def tiny_checkpoint(trained_run) -> Path:
 
 
 @pytest.fixture(scope="session")
-def tiny_voice(tiny_checkpoint):
-    from models.voice import Voice
-    return Voice.load(tiny_checkpoint, "cpu")
+def tiny_writer(tiny_checkpoint):
+    from models.writer import Writer
+    return Writer.load(tiny_checkpoint, "cpu")
 
 
-def make_daemon(tmp_path, tiny_voice, camera=None, n_voices=1):
+def make_daemon(tmp_path, tiny_writer, camera=None, n_voices=1):
     """A daemon with scripted controls, simulated camera and printer, tiny voices."""
     from device.archive import Archive
     from device.camera import SimCamera
     from device.config import load_config
     from device.controls import ScriptedControls
     from device.daemon import Daemon
-    from device.pipeline import LoadedVoice
+    from device.voices import Voice
     from device.printer import SimPrinter
     from models.captioners import get_captioner
     config = load_config(overrides={"archive_dir": str(tmp_path / "archive")})
     scene = get_captioner("scene")
-    voices = [LoadedVoice(f"voice{i}", tiny_voice, scene, [0.3 + 0.3 * i, 0.9], 120) for i in range(n_voices)]
+    voices = [Voice(f"voice{i}", tiny_writer, scene, [0.3 + 0.3 * i, 0.9], 120) for i in range(n_voices)]
     controls = ScriptedControls()
     printer = SimPrinter(tmp_path / "receipts", 384, echo=False)
     d = Daemon(config, camera or SimCamera(), controls, printer, voices, Archive(tmp_path / "archive"))

@@ -2,7 +2,7 @@ import json
 
 from device.cli import main
 from models.checkpoint import read_metadata
-from models.voice import Voice
+from models.writer import Writer
 
 
 def test_write_prints_one_stanza_per_temperature(tiny_checkpoint, capsys):
@@ -19,7 +19,7 @@ def test_write_json_is_machine_readable(tiny_checkpoint, capsys):
     doc = json.loads(capsys.readouterr().out)
     assert [s["temperature"] for s in doc["stanzas"]] == [0.0, 0.8]
     for s in doc["stanzas"]:
-        assert s["text"].startswith("A cold stone") and s["seed"] == "A cold stone"
+        assert s["text"].startswith("A cold stone") and s["caption"] == "A cold stone"
         assert isinstance(s["copied_span"], int) and s["rng_seed"] >= 5
     assert {"load_s", "prime_s", "sample_s", "guard_s"} <= set(doc["timings"])
 
@@ -51,7 +51,7 @@ def test_export_ships_half_weights_index_and_a_sampled_preseed(trained_run, corp
     assert len(meta["preseed"]) > 10
     assert out.with_suffix(".ngrams").exists()
     assert out.stat().st_size < (trained_run / "best.safetensors").stat().st_size
-    voice = Voice.load(out, "cpu")
+    voice = Writer.load(out, "cpu")
     assert voice.index is not None and voice.preseed == meta["preseed"]
     poem = voice.write("The moon", [0.5], 100, rng_seed=1)
     assert voice.preseed not in poem.stanzas[0].text

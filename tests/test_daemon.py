@@ -4,16 +4,17 @@ import json
 import threading
 import time
 
+import torch
 from PIL import Image
 
 from device.camera import SimCamera, generated_scene
 from device.printer.preview import decode
-from device.knob import VoiceSelector
+from device.voices import VoiceSelector
 from tests.conftest import make_daemon
 
 
-def test_a_press_prints_a_receipt_end_to_end(tmp_path, tiny_voice):
-    d, controls = make_daemon(tmp_path, tiny_voice)
+def test_a_press_prints_a_receipt_end_to_end(tmp_path, tiny_writer):
+    d, controls = make_daemon(tmp_path, tiny_writer)
     controls.press()
     controls.quit()
     d.run()
@@ -36,8 +37,8 @@ def test_a_press_prints_a_receipt_end_to_end(tmp_path, tiny_voice):
     assert controls.status_history[-1] == "idle" and "busy" in controls.status_history
 
 
-def test_the_knob_picks_the_voice(tmp_path, tiny_voice):
-    d, controls = make_daemon(tmp_path, tiny_voice, n_voices=2)
+def test_the_knob_picks_the_voice(tmp_path, tiny_writer):
+    d, controls = make_daemon(tmp_path, tiny_writer, n_voices=2)
     controls.press()
     controls.knob(0.95)
     controls.press()
@@ -56,10 +57,10 @@ def test_knob_hysteresis_stops_flicker():
     assert VoiceSelector(1).update(0.99) == 0
 
 
-def test_presses_during_a_job_queue_at_most_one_more(tmp_path, tiny_voice):
+def test_presses_during_a_job_queue_at_most_one_more(tmp_path, tiny_writer):
     cam = SimCamera()
     cam.gate = threading.Event()       # frame() waits: a press can come while a job runs
-    d, controls = make_daemon(tmp_path, tiny_voice, camera=cam)
+    d, controls = make_daemon(tmp_path, tiny_writer, camera=cam)
     runner = threading.Thread(target=d.run)
     runner.start()
     assert d.on_press() is True          # runs (blocked in the camera)
@@ -72,8 +73,8 @@ def test_presses_during_a_job_queue_at_most_one_more(tmp_path, tiny_voice):
     assert [r.status for r in d.results] == ["printed", "printed"]
 
 
-def test_a_long_press_reprints_the_last_receipt(tmp_path, tiny_voice):
-    d, controls = make_daemon(tmp_path, tiny_voice)
+def test_a_long_press_reprints_the_last_receipt(tmp_path, tiny_writer):
+    d, controls = make_daemon(tmp_path, tiny_writer)
     controls.press()
     controls.long_press()
     controls.quit()
@@ -83,10 +84,10 @@ def test_a_long_press_reprints_the_last_receipt(tmp_path, tiny_voice):
     assert reprint.read_bytes() == (d.archive.root / first / "receipt.bin").read_bytes()
 
 
-def test_a_failed_job_is_archived_with_its_reason_and_the_next_press_works(tmp_path, tiny_voice):
+def test_a_failed_job_is_archived_with_its_reason_and_the_next_press_works(tmp_path, tiny_writer):
     cam = SimCamera()
     cam.fail_next = 1                   # the first frame fails, as an unplugged camera's would
-    d, controls = make_daemon(tmp_path, tiny_voice, camera=cam)
+    d, controls = make_daemon(tmp_path, tiny_writer, camera=cam)
     controls.press()
     controls.press()
     controls.quit()
@@ -97,7 +98,7 @@ def test_a_failed_job_is_archived_with_its_reason_and_the_next_press_works(tmp_p
     assert "error" in controls.status_history
 
 
-def test_systemd_notify_ready_status_and_watchdog(tmp_path, tiny_voice):
+def test_systemd_notify_ready_status_and_watchdog(tmp_path, tiny_writer):
     import socket
 
     from device.sdnotify import Notifier
@@ -115,7 +116,7 @@ def test_systemd_notify_ready_status_and_watchdog(tmp_path, tiny_voice):
                 return
     listener = threading.Thread(target=listen)
     listener.start()
-    d, controls = make_daemon(tmp_path, tiny_voice)
+    d, controls = make_daemon(tmp_path, tiny_writer)
     d.notifier = Notifier({"NOTIFY_SOCKET": str(sock_path), "WATCHDOG_USEC": "200000"})
     runner = threading.Thread(target=d.run)
     runner.start()
@@ -154,18 +155,20 @@ def test_no_notify_socket_means_no_op():
 
 def test_voices_sharing_a_model_load_it_once(tiny_checkpoint):
     from device.config import load_config
-    from device.daemon import load_voices
+    from device.voices import load_voices
     config = load_config(overrides={"voices": [{"name": "calm", "model": str(tiny_checkpoint), "temperatures": [0.3]},
                                                {"name": "wild", "model": str(tiny_checkpoint), "temperatures": [1.2]},
                                                {"name": "fast", "model": str(tiny_checkpoint), "precision": "bfloat16"}]})
     calm, wild, fast = load_voices(config)
-    assert calm.voice is wild.voice and fast.voice is not calm.voice
+    assert calm.writer is wild.writer and fast.writer is not calm.writer
+    # precision is chosen at load: the bfloat16 voice's model steps in bfloat16, the others do not
+    assert fast.writer.model.engine_dtype == torch.bfloat16 and calm.writer.model.engine_dtype == torch.float32
     assert (calm.temperatures, wild.temperatures) == ([0.3], [1.2])
 
 
-def test_a_recovered_job_is_finished_in_its_own_voice(tmp_path, tiny_voice):
+def test_a_recovered_job_is_finished_in_its_own_voice(tmp_path, tiny_writer):
     from device.pipeline import _jpeg
-    d, controls = make_daemon(tmp_path, tiny_voice, n_voices=2)
+    d, controls = make_daemon(tmp_path, tiny_writer, n_voices=2)
     assert d.voice.name == "voice0"                       # the knob is on the first voice
     job = d.archive.new_job_id()
     d.archive.write(job, "frame.jpg", _jpeg(generated_scene(3)))
@@ -180,8 +183,8 @@ def test_a_recovered_job_is_finished_in_its_own_voice(tmp_path, tiny_voice):
     assert [s["temperature"] for s in record["stanzas"]] == d.voices[1].temperatures
 
 
-def test_reload_runs_off_the_main_loop_and_gives_up_after_a_deadline(tmp_path, tiny_voice):
-    d, _ = make_daemon(tmp_path, tiny_voice)
+def test_reload_runs_off_the_main_loop_and_gives_up_after_a_deadline(tmp_path, tiny_writer):
+    d, _ = make_daemon(tmp_path, tiny_writer)
     d.config_path, d.config_overrides = None, {"archive_dir": str(tmp_path / "archive"), "installation": "New"}
     d.idle.clear()                                        # a job that does not end
     t0 = time.monotonic()

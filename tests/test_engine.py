@@ -82,17 +82,18 @@ def test_cuda_graph_engine_matches_eager(dtype):
 
 
 def test_cached_preseed_state_gives_the_same_poem_as_priming_everything(tiny_checkpoint):
-    from models.voice import Voice
-    voice = Voice.load(tiny_checkpoint, "cpu")
+    from models.writer import Writer
+    writer = Writer.load(tiny_checkpoint, "cpu")
     preseed = "Softly the moon and a stone,\nGreen gold night over my river.\n"
-    model = voice.model
-    full_logits, full_state = model.prime(model.priming_text(preseed, "The sea"))
-    logits, state = voice.prime("The sea", preseed)
+    model = writer.model
+    # the priming rule spelled out: the pre-seed paragraph, a blank line, the caption
+    full_logits, full_state = model.prime(preseed.rstrip("\n") + "\n\n" + "The sea")
+    logits, state = writer.prime("The sea", preseed)
     assert torch.allclose(logits, full_logits, atol=1e-5)
     assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(state, full_state))
-    assert preseed in voice._preseed_states
-    a = voice.write("The sea", [0.5, 0.9], 150, preseed=preseed, rng_seed=4)
-    b = voice.write("The sea", [0.5, 0.9], 150, preseed=preseed, rng_seed=4)
+    assert preseed in writer._preseed_states
+    a = writer.write("The sea", [0.5, 0.9], 150, preseed=preseed, rng_seed=4)
+    b = writer.write("The sea", [0.5, 0.9], 150, preseed=preseed, rng_seed=4)
     assert [s.text for s in a.stanzas] == [s.text for s in b.stanzas]
 
 

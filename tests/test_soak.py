@@ -3,8 +3,8 @@ is printed or accounted for, no archive file is corrupt, memory stays bounded.""
 from device.soak import soak
 
 
-def test_soak_100_presses_with_faults(tmp_path, tiny_voice, capsys):
-    report = soak(tiny_voice, tmp_path, presses=100, seed=7)
+def test_soak_100_presses_with_faults(tmp_path, tiny_writer, capsys):
+    report = soak(tiny_writer, tmp_path, presses=100, seed=7)
     print(report.table())
     outcomes = report.outcomes
     assert sum(outcomes.values()) == report.presses, outcomes

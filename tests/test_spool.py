@@ -16,8 +16,8 @@ def statuses(archive: Archive) -> list[str]:
     return [archive.read_json(j)["status"] for j in archive.jobs()]
 
 
-def test_printer_off_spools_in_order_and_prints_when_back(tmp_path, tiny_voice):
-    d, controls = make_daemon(tmp_path, tiny_voice)
+def test_printer_off_spools_in_order_and_prints_when_back(tmp_path, tiny_writer):
+    d, controls = make_daemon(tmp_path, tiny_writer)
     d.spool.retry_s = 0.1
     d.printer.offline = True
     d.spool.start()
@@ -34,8 +34,8 @@ def test_printer_off_spools_in_order_and_prints_when_back(tmp_path, tiny_voice):
     assert printed == [r.job_id for r in results]   # in order
 
 
-def test_paper_out_shows_on_the_light(tmp_path, tiny_voice):
-    d, controls = make_daemon(tmp_path, tiny_voice)
+def test_paper_out_shows_on_the_light(tmp_path, tiny_writer):
+    d, controls = make_daemon(tmp_path, tiny_writer)
     d.printer.paper_out = True
     result = d.pipeline.run(d.voice)
     assert result.status == "spooled" and "paper" in d.spool.fault
@@ -45,8 +45,8 @@ def test_paper_out_shows_on_the_light(tmp_path, tiny_voice):
     assert controls.status == "idle"
 
 
-def test_a_cable_pulled_mid_receipt_spools_the_whole_receipt(tmp_path, tiny_voice):
-    d, _ = make_daemon(tmp_path, tiny_voice)
+def test_a_cable_pulled_mid_receipt_spools_the_whole_receipt(tmp_path, tiny_writer):
+    d, _ = make_daemon(tmp_path, tiny_writer)
     d.printer.fail_in_bytes = 500             # dies inside the photo
     result = d.pipeline.run(d.voice)
     assert result.status == "spooled"
@@ -56,8 +56,8 @@ def test_a_cable_pulled_mid_receipt_spools_the_whole_receipt(tmp_path, tiny_voic
     assert d.printer.receipts[-1].with_suffix(".bin").read_bytes() == (job / "receipt.bin").read_bytes()
 
 
-def test_full_spool_expires_the_oldest(tmp_path, tiny_voice):
-    d, _ = make_daemon(tmp_path, tiny_voice)
+def test_full_spool_expires_the_oldest(tmp_path, tiny_writer):
+    d, _ = make_daemon(tmp_path, tiny_writer)
     d.spool.max_jobs = 2
     d.printer.offline = True
     jobs = [d.pipeline.run(d.voice).job_id for _ in range(3)]
@@ -66,12 +66,12 @@ def test_full_spool_expires_the_oldest(tmp_path, tiny_voice):
     assert (d.archive.root / jobs[0] / "receipt.bin").exists()   # still there to reprint by hand
 
 
-def test_recovery_after_a_crash(tmp_path, tiny_voice):
-    d, _ = make_daemon(tmp_path, tiny_voice)
+def test_recovery_after_a_crash(tmp_path, tiny_writer):
+    d, _ = make_daemon(tmp_path, tiny_writer)
     d.printer.offline = True
     spooled = d.pipeline.run(d.voice).job_id
     # a job killed after its photo was saved, before its poem: only frame.jpg and job.json
-    d2, _ = make_daemon(tmp_path, tiny_voice)
+    d2, _ = make_daemon(tmp_path, tiny_writer)
     cut = d2.archive.new_job_id()
     d2.archive.write_json(cut, {"id": cut, "created": "now", "voice": "voice0", "status": "started"})
     import numpy as np
@@ -81,7 +81,7 @@ def test_recovery_after_a_crash(tmp_path, tiny_voice):
     lost = d2.archive.new_job_id()
     d2.archive.write_json(lost, {"id": lost, "created": "now", "voice": "voice0", "status": "started"})
     # restart: a fresh daemon over the same archive, printer back
-    d3, controls = make_daemon(tmp_path, tiny_voice)
+    d3, controls = make_daemon(tmp_path, tiny_writer)
     controls.quit()
     d3.run()
     st = {j: d3.archive.read_json(j) for j in d3.archive.jobs()}
@@ -90,8 +90,8 @@ def test_recovery_after_a_crash(tmp_path, tiny_voice):
     assert st[lost]["status"] == "failed" and "before its photo" in st[lost]["error"]
 
 
-def test_disk_full_fails_the_job_cleanly_and_the_next_one_works(tmp_path, tiny_voice, monkeypatch):
-    d, _ = make_daemon(tmp_path, tiny_voice)
+def test_disk_full_fails_the_job_cleanly_and_the_next_one_works(tmp_path, tiny_writer, monkeypatch):
+    d, _ = make_daemon(tmp_path, tiny_writer)
     real_write = Archive.write
 
     def full(self, job, name, data):
@@ -178,10 +178,10 @@ def test_a_sighup_during_start_up_does_not_kill_the_daemon(tmp_path, tiny_checkp
             p.kill()
 
 
-def test_doctor_reports_waiting_receipts_and_failures(tmp_path, tiny_voice):
+def test_doctor_reports_waiting_receipts_and_failures(tmp_path, tiny_writer):
     from device.config import load_config
     from device.doctor import _archive_checks
-    d, _ = make_daemon(tmp_path, tiny_voice)
+    d, _ = make_daemon(tmp_path, tiny_writer)
     d.printer.offline = True
     d.pipeline.run(d.voice)
     lines = {what: (ok, detail) for ok, what, detail in _archive_checks(d.archive.root)}
@@ -254,8 +254,8 @@ def _lock_is_free(spool) -> bool:
     return got[0]
 
 
-def test_a_failed_archive_write_mid_stream_releases_the_printer(tmp_path, tiny_voice, monkeypatch):
-    d, _ = make_daemon(tmp_path, tiny_voice)
+def test_a_failed_archive_write_mid_stream_releases_the_printer(tmp_path, tiny_writer, monkeypatch):
+    d, _ = make_daemon(tmp_path, tiny_writer)
     real = Archive.write_json
 
     def full_disk_when_printing(self, job, record):
@@ -280,8 +280,8 @@ def test_a_failed_archive_write_mid_stream_releases_the_printer(tmp_path, tiny_v
     assert d.pipeline.run(d.voice).status == "printed"
 
 
-def test_an_exception_inside_a_stream_still_releases_the_printer(tmp_path, tiny_voice):
-    d, _ = make_daemon(tmp_path, tiny_voice)
+def test_an_exception_inside_a_stream_still_releases_the_printer(tmp_path, tiny_writer):
+    d, _ = make_daemon(tmp_path, tiny_writer)
     job = d.archive.new_job_id()
     with pytest.raises(RuntimeError):
         with d.spool.streaming(job) as live:
@@ -346,8 +346,8 @@ def test_a_crash_mid_raster_over_serial_reprints_the_receipt_whole_once(tmp_path
     assert record["caption"] in doc.text.replace("\n", " ")
 
 
-def test_a_status_the_full_disk_refused_is_written_when_there_is_room(tmp_path, tiny_voice, monkeypatch):
-    d, _ = make_daemon(tmp_path, tiny_voice)
+def test_a_status_the_full_disk_refused_is_written_when_there_is_room(tmp_path, tiny_writer, monkeypatch):
+    d, _ = make_daemon(tmp_path, tiny_writer)
     d.printer.offline = True
     job = d.pipeline.run(d.voice).job_id                 # spooled
     d.printer.offline = False

@@ -38,7 +38,8 @@ def test_resume_continues_from_the_saved_step(trained_run, corpus_file, tmp_path
 def test_resume_refuses_a_different_corpus(trained_run, tmp_path):
     other = tmp_path / "other.txt"
     other.write_text("XYZ only capitals here\n" * 500)
-    with pytest.raises(SystemExit, match="vocabulary differs"):
+    from models.train import TrainError
+    with pytest.raises(TrainError, match="vocabulary differs"):
         run_train(other, tmp_path / "r", "--resume", str(trained_run / "last.safetensors"))
 
 

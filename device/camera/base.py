@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import DeviceError
 
-class CameraError(RuntimeError):
+
+class CameraError(DeviceError, RuntimeError):
     """No frame could be had from the camera; the message says which camera and what to check."""
 
 

@@ -19,6 +19,7 @@ import time
 import serial
 from serial.tools import list_ports
 
+from ..errors import DeviceError
 from ..loglimit import Throttle
 from .base import ControlEvent, Controls
 
@@ -31,7 +32,7 @@ KNOWN_BOARDS = {(0x2341, None), (0x2A03, None), (0x1A86, 0x7523), (0x0403, 0x600
 LED_WORDS = {"idle": "IDLE", "busy": "BUSY", "error": "ERROR", "paper-out": "PAPER"}
 
 
-class ControlsNotFound(RuntimeError):
+class ControlsNotFound(DeviceError, RuntimeError):
     pass
 
 

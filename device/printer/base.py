@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import time
 
+from ..errors import DeviceError
+
 STALL_S = 5.0   # a printer that takes no byte for this long is "not taking data"
 
 
-class PrinterError(RuntimeError):
+class PrinterError(DeviceError, RuntimeError):
     """The printer is missing, off, out of paper or failed mid-receipt; the message says which."""
 
 

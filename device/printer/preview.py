@@ -16,10 +16,12 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from ..errors import DeviceError
+
 CELL_W, CELL_H = 12, 24   # font A, in dots
 
 
-class DecodeError(ValueError):
+class DecodeError(DeviceError, ValueError):
     pass
 
 

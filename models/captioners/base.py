@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from ..errors import ModelError
 
-class ImageError(ValueError):
+
+class ImageError(ModelError, ValueError):
     """An image file is missing, unreadable or corrupt."""
 
 

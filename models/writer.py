@@ -1,10 +1,11 @@
-"""A voice: one trained char-LSTM with its pre-seed and originality index, ready to write.
+"""The writer: one trained char-LSTM with its pre-seed and originality index, ready to write.
 
-    voice = Voice.load()                       # the shipped poetry model
-    for s in voice.write("a dog on a beach", [0.3, 0.6, 0.9], length=400):
+    writer = Writer.load()                      # the shipped poetry model
+    for s in writer.write("a dog on a beach", [0.3, 0.6, 0.9], length=400).stanzas:
         print(s.temperature, s.text)
 
-write() primes the LSTM once on pre-seed + caption, samples every temperature as one batch,
+write() is the only way the project samples poems: the CLI, the daemon, the soak, export's
+pre-seed, the tests and the benchmarks all call it. It primes the LSTM once on pre-seed + caption, samples every temperature as one batch,
 then checks each stanza against the corpus index and resamples (as a smaller batch, from the
 same primed state) any stanza that copies >= max_copy characters verbatim, a bounded number
 of times. A stanza that still copies after the last retry is kept, the least-copying attempt,
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from .charlstm import CharLSTM, trim_to_boundary
 from .checkpoint import load_checkpoint
-from .originality import IndexError_, NgramIndex
+from .originality import NgramIndexError, NgramIndex
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ SHIPPED = Path(__file__).parent / "shipped" / "poetry.safetensors"
 class Stanza:
     temperature: float
     text: str            # the seed, then what the model wrote
-    seed: str            # the (cleaned) caption the stanza starts with
+    caption: str         # the (cleaned) caption the stanza starts with
     rng_seed: int        # torch.Generator seed that reproduces this stanza
     copied_span: int     # longest span found verbatim in the corpus (None: no index)
     attempts: int = 1
@@ -56,8 +57,10 @@ def index_path_for(checkpoint: Path) -> Path | None:
     return None
 
 
-class Voice:
-    def __init__(self, model: CharLSTM, meta: dict, index: NgramIndex | None, name: str = "voice"):
+class Writer:
+    def __init__(self, model: CharLSTM, meta: dict | None = None, index: NgramIndex | None = None,
+                 name: str = "writer"):
+        meta = meta or {}
         self.model, self.meta, self.index, self.name = model, meta, index, name
         self.preseed = meta.get("preseed", "")
         self._preseed_states: dict[str, tuple] = {}
@@ -65,9 +68,12 @@ class Voice:
             self.primed(self.preseed)   # pay for the pre-seed once, at load time
 
     @classmethod
-    def load(cls, checkpoint: str | Path | None = None, device=None) -> "Voice":
+    def load(cls, checkpoint: str | Path | None = None, device=None, precision: str = "float32") -> "Writer":
+        """A checkpoint (default: the shipped model) with its index, stepping at `precision`:
+        float32 | bfloat16 | float16 (CUDA) | int8 (CPU; float32 elsewhere)."""
         path = Path(checkpoint) if checkpoint else SHIPPED
         model, meta = load_checkpoint(path, device)
+        model.set_precision(precision)
         index = None
         ipath = index_path_for(path)
         if ipath is None:
@@ -76,7 +82,7 @@ class Voice:
         else:
             index = NgramIndex.load(ipath)
             if index.fingerprint != meta.get("corpus", {}).get("fingerprint"):
-                raise IndexError_(f"{ipath} indexes a different corpus than {path} was trained on; "
+                raise NgramIndexError(f"{ipath} indexes a different corpus than {path} was trained on; "
                                   "rebuild it with `narrator export ... --corpus`")
         return cls(model, meta, index, path.stem)
 
@@ -88,11 +94,12 @@ class Voice:
             self._preseed_states[preseed] = self.model.prime(clean.rstrip("\n"))
         return self._preseed_states[preseed]
 
-    def prime(self, seed: str, preseed: str):
-        """(logits, state) after pre-seed + blank line + seed, as CharLSTM.priming_text spells it."""
+    def prime(self, caption: str, preseed: str):
+        """(logits, state) after the priming rule: the pre-seed paragraph, a blank line, the
+        caption (the caption alone without a pre-seed). The one place that rule is written."""
         if not preseed:
-            return self.model.prime(seed)
-        return self.model.prime("\n\n" + seed, self.primed(preseed)[1])
+            return self.model.prime(caption)
+        return self.model.prime("\n\n" + caption, self.primed(preseed)[1])
 
     def copied_span(self, text: str) -> int | None:
         return self.index.longest_copied_span(text) if self.index else None
@@ -102,8 +109,8 @@ class Voice:
               max_copy: int = 40, retries: int = 3) -> Poem:
         t0 = time.perf_counter()
         model = self.model
-        seed, dropped = model.vocab.clean(caption)
-        logits, state = self.prime(seed, self.preseed if preseed is None else preseed)
+        caption, dropped = model.vocab.clean(caption)
+        logits, state = self.prime(caption, self.preseed if preseed is None else preseed)
         t1 = time.perf_counter()
         base = secrets.randbits(31) if rng_seed is None else rng_seed
         B = len(temperatures)
@@ -117,7 +124,7 @@ class Voice:
             for i, s, ids in zip(todo, seeds, rows.tolist()):
                 written = trim_to_boundary(model.vocab.decode(ids))
                 span = self.copied_span(written)
-                cand = Stanza(temperatures[i], seed + written, seed, s, span, attempt + 1)
+                cand = Stanza(temperatures[i], caption + written, caption, s, span, attempt + 1)
                 if best[i] is None or (span or 0) < (best[i].copied_span or 0):
                     best[i] = cand
                 best[i].attempts = attempt + 1
