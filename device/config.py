@@ -219,6 +219,15 @@ def _convert(hint, value, key: str):
     raise ConfigError(f"{key}: expected {hint.__name__}, got {value!r}")
 
 
+def dev_layer(out: str = "narrator-out", images: str = "", webcam: bool = False) -> dict:
+    """Dev mode is a config layer over the file: the simulated camera (images from a folder,
+    or the laptop's webcam), the simulated printer and the keyboard, with everything written
+    under `out`."""
+    camera = {"backend": "opencv", "source": 0} if webcam else {"backend": "sim", "folder": images or ""}
+    return {"camera": camera, "printer": {"backend": "sim", "out_dir": f"{out}/receipts"},
+            "controls": {"backend": "keyboard"}, "archive_dir": f"{out}/archive"}
+
+
 def load_config(path: str | Path | None = None, overrides: dict | None = None) -> Config:
     """Defaults, then the TOML file (if any), then overrides (a dict shaped like the file)."""
     data: dict = {}

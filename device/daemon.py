@@ -67,6 +67,14 @@ class Daemon:
         return cls(config, open_camera(config.camera), open_controls(config.controls, controls),
                    open_printer(config.printer), voices, Archive(config.archive_dir))
 
+    def snap(self, frame=None) -> JobResult:
+        """One job now, without the button or the loop (`narrator snap`): the photo (or the
+        given frame), caption, poem and receipt; then the devices are closed."""
+        try:
+            return self.pipeline.run(self.voice, frame=frame)
+        finally:
+            self.close()
+
     @property
     def voice(self) -> Voice:
         return self.voices[self.selector.index]

@@ -120,3 +120,14 @@ def receipt_body(paper: Paper, stanzas: list[str], voice: str, job_id: str) -> b
     if paper.cutter:
         p.cut(feed=False)  # GS V even when the profile does not list a cutter
     return p.output
+
+
+def print_test_receipt(paper: Paper, installation: str, printer: str, when: str) -> bytes:
+    """`narrator print-test`: the header, a grey ramp through the dithering, the printable ASCII
+    set and a rule the paper's width, so one strip shows contrast, character set and columns."""
+    ramp = np.tile(np.linspace(0, 255, 256, dtype=np.uint8), (96, 1))
+    gradient = np.stack([ramp] * 3, axis=-1)
+    head = receipt_head(paper, when, installation or "print test", gradient,
+                        f"{paper.columns} columns, {paper.dots} dots, profile {paper.profile}")
+    body = receipt_body(paper, ["".join(chr(c) for c in range(32, 127)), "-" * paper.columns], "print test", printer)
+    return head + body

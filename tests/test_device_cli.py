@@ -2,11 +2,14 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from PIL import Image
 
 from device.cli import main
 from device.printer.preview import decode
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def dev_config(tmp_path, model):
@@ -80,3 +83,22 @@ def test_snap_in_dev_mode_with_the_shipped_model_and_no_config(tmp_path, capsys)
     assert all(isinstance(s["copied_span"], int) and s["original"] == (s["copied_span"] < 40) for s in record["stanzas"])
     receipt = decode(open(f"{doc['archive']}/receipt.bin", "rb").read())
     assert receipt.rasters and doc["caption"] in " ".join(receipt.text.split())
+
+
+def test_building_the_command_line_imports_no_model_or_device_code():
+    """`narrator run` must not pay for the training code, nor `narrator write` for the
+    daemon: the parser is built from light modules and each command imports its own."""
+    code = ("import sys; from device.cli import build_parser; build_parser(); "
+            "print(sorted(m for m in sys.modules if m in ('torch', 'models.train', 'device.daemon', 'cv2')))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"
+
+
+def test_dev_mode_is_a_config_layer_over_the_file(tmp_path):
+    from device.config import dev_layer, load_config
+    cfg = tmp_path / "narrator.toml"
+    cfg.write_text('installation = "Hall"\n[printer]\nbackend = "serial"\n[controls]\nbackend = "serial"\n')
+    c = load_config(cfg, dev_layer(str(tmp_path / "out"), webcam=True))
+    assert (c.installation, c.printer.backend, c.controls.backend, c.camera.backend) == ("Hall", "sim", "keyboard", "opencv")
+    assert c.archive_dir == str(tmp_path / "out" / "archive")

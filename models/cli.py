@@ -1,0 +1,183 @@
+"""The model commands of `narrator`: write, caption, eval, train, export.
+
+    narrator write "a man riding a wave" --temperatures 0.3,0.5,0.7,0.9 --length 400
+    narrator caption IMAGE... [--captioner sight|scene|hf] [--json]
+    narrator eval CHECKPOINT TEXTFILE...
+    narrator train CORPUS... --out DIR
+    narrator export CHECKPOINT OUT --dtype float16 --corpus CORPUS --sample-preseed
+
+device/cli.py builds the whole command line and adds these with add_commands(). Building the
+parser imports nothing heavy; each command imports what it needs when it runs.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+
+def _temperatures(s: str) -> list[float]:
+    try:
+        temps = [float(t) for t in s.split(",") if t.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"temperatures must be numbers separated by commas, got {s!r}")
+    if not temps or any(t < 0 for t in temps):
+        raise argparse.ArgumentTypeError("give at least one temperature, each >= 0 (0 = greedy)")
+    return temps
+
+
+def cmd_write(args) -> int:
+    from models.writer import Writer
+    t0 = time.perf_counter()
+    writer = Writer.load(args.model)
+    load_s = time.perf_counter() - t0
+    preseed = None
+    if args.no_preseed:
+        preseed = ""
+    elif args.preseed_file:
+        preseed = open(args.preseed_file, encoding="utf-8").read()
+    elif args.preseed is not None:
+        preseed = args.preseed
+    poem = writer.write(args.caption, args.temperatures, args.length, preseed=preseed,
+                        top_k=args.top_k, rng_seed=args.seed, max_copy=args.max_copy, retries=args.retries)
+    if args.json:
+        print(json.dumps({"model": writer.name, "caption": poem.stanzas[0].caption, "dropped": poem.dropped,
+                          "stanzas": [s.to_dict() for s in poem.stanzas],
+                          "timings": dict(poem.timings, load_s=load_s)}, indent=2))
+        return 0
+    for s in poem.stanzas:
+        note = "" if s.original else f"  (copies {s.copied_span} chars from the corpus)"
+        print(f"~ temperature {s.temperature:g}{note}\n{s.text}\n")
+    return 0
+
+
+def cmd_caption(args) -> int:
+    from models.captioners import get_captioner, load_image
+    from models.captioners import ImageError
+    options = {"model": args.hf_model} if args.hf_model else {}
+    if args.hf_prompt:
+        options["prompt"] = args.hf_prompt
+    captioner = get_captioner(args.captioner, **options)
+    results, bad = [], 0
+    for path in args.images:
+        try:   # one bad file must not stop the batch
+            cap = captioner.caption(load_image(path))
+        except ImageError as e:
+            bad += 1
+            print(f"narrator: {e}", file=sys.stderr)
+            continue
+        results.append({"image": path, "caption": cap.text, "seconds": round(cap.seconds, 4), "details": cap.details})
+        if not args.json:
+            print(f"{path}: {cap.text}")
+    if args.json:
+        print(json.dumps(results, indent=2))
+    return 2 if bad else 0
+
+
+def cmd_eval(args) -> int:
+    from models.checkpoint import load_checkpoint
+    from models.evaluate import text_loss
+    model, _ = load_checkpoint(args.checkpoint)
+    r = text_loss(model, args.textfiles)
+    print(f"{r.nats_per_char:.4f} nats/char  {r.bits_per_char:.4f} bits/char  over {r.chars:,} chars")
+    if r.folded_away:
+        print(f"{r.folded_away:,} chars not printable were removed by the folding rule")
+    if r.out_of_vocab_count:
+        print(f"{r.out_of_vocab_count:,} chars outside the model's vocabulary were not scored: {r.out_of_vocab!r}")
+    return 0
+
+
+def cmd_train(args) -> int:
+    from models.train import train
+    return train(args)
+
+
+def cmd_export(args) -> int:
+    from models.export import export
+    meta = export(args.checkpoint, args.out, args.dtype, args.corpus, args.preseed, args.sample_preseed, args.seed)
+    print(f"wrote {args.out} ({args.dtype}); pre-seed: {meta.get('preseed', '')!r}")
+    return 0
+
+
+def add_train_arguments(p: argparse.ArgumentParser) -> None:
+    """torch-rnn's train.lua flags (models/train.py reads them)."""
+    g = p
+
+    def opt(name, **kw):  # torch-rnn spells flags with underscores: accept both spellings
+        names = [name] + (["--" + name[2:].replace("-", "_")] if "-" in name[2:] else [])
+        g.add_argument(*names, **kw)
+    p.add_argument("corpus", nargs="+", help="UTF-8 text files or folders of .txt files")
+    opt("--out", required=True, help="output folder for checkpoints, log.csv and loss.png")
+    g = p.add_argument_group("dataset")
+    opt("--val-frac", type=float, default=0.05, help="share of chunks held out for validation")
+    opt("--val-chunk", type=int, default=10_000, help="chunk size (chars) of the validation draw")
+    g = p.add_argument_group("model")
+    opt("--num-layers", type=int, default=2)
+    opt("--rnn-size", type=int, default=512)
+    opt("--wordvec-size", type=int, default=64)
+    opt("--dropout", type=float, default=0.0)
+    g = p.add_argument_group("optimization")
+    opt("--seq-length", type=int, default=128)
+    opt("--batch-size", type=int, default=64, help="per process")
+    opt("--learning-rate", type=float, default=2e-3)
+    opt("--lr-decay-every", type=int, default=1, help="epochs between decays")
+    opt("--lr-decay-factor", type=float, default=0.7)
+    opt("--grad-clip", type=float, default=5.0)
+    opt("--max-epochs", type=int, default=50)
+    opt("--max-steps", type=int, default=0, help="0: no limit")
+    opt("--time-budget", type=float, default=0, help="minutes; save and stop after (0: none)")
+    g = p.add_argument_group("output")
+    opt("--checkpoint-every", type=int, default=1000, help="steps between val + checkpoint")
+    opt("--eval-max-chars", type=int, default=0, help="cap on validation chars per eval (0: all)")
+    opt("--resume", help="checkpoint to continue from (its .state.pt sidecar restores the optimizer)")
+    opt("--seed", type=int, default=0)
+    opt("--threads", type=int, default=0, help="CPU threads (0: torch's default)")
+
+
+def add_commands(sub) -> None:
+    """Add the model commands to `narrator`'s subparsers."""
+    w = sub.add_parser("write", help="write one stanza per temperature from a seed text")
+    w.add_argument("caption", metavar="CAPTION", help="the text each stanza starts with")
+    w.add_argument("--temperatures", type=_temperatures, default=[0.3, 0.5, 0.7, 0.9],
+                   help="comma-separated; 0 = greedy (default 0.3,0.5,0.7,0.9)")
+    w.add_argument("--length", type=int, default=400, help="generated characters per stanza, the seed not counted")
+    w.add_argument("--model", help="checkpoint (default: the shipped poetry model)")
+    g = w.add_mutually_exclusive_group()
+    g.add_argument("--preseed", help="pre-seed text (default: the model's own)")
+    g.add_argument("--preseed-file", help="read the pre-seed from a file")
+    g.add_argument("--no-preseed", action="store_true", help="prime on the seed alone")
+    w.add_argument("--top-k", type=int, help="sample only among the k likeliest characters")
+    w.add_argument("--seed", type=int, help="random seed; the same seed writes the same poem (not the caption)")
+    w.add_argument("--max-copy", type=int, default=40, help="resample stanzas copying this many corpus chars")
+    w.add_argument("--retries", type=int, default=3, help="resampling attempts per copying stanza")
+    w.add_argument("--json", action="store_true", help="machine-readable output")
+    w.set_defaults(func=cmd_write)
+
+    c = sub.add_parser("caption", help="caption image files")
+    c.add_argument("images", nargs="+", metavar="IMAGE")
+    c.add_argument("--captioner", default="sight", help="sight (default: names what it sees), scene (colour and light) or hf")
+    c.add_argument("--hf-model", help="for --captioner hf: a local folder or a model id in the hub cache")
+    c.add_argument("--hf-prompt", help='for --captioner hf: a task prompt (Florence-2 needs "<CAPTION>")')
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_caption)
+
+    e = sub.add_parser("eval", help="a model's loss on text, in nats/char and bits/char")
+    e.add_argument("checkpoint")
+    e.add_argument("textfiles", nargs="+")
+    e.set_defaults(func=cmd_eval)
+
+    t = sub.add_parser("train", help="train a char-LSTM on your corpus")
+    add_train_arguments(t)
+    t.set_defaults(func=cmd_train)
+
+    x = sub.add_parser("export", help="ship a checkpoint: smaller weights, corpus index, pre-seed")
+    x.add_argument("checkpoint")
+    x.add_argument("out")
+    x.add_argument("--dtype", choices=["float32", "float16", "bfloat16"], default="float16")
+    x.add_argument("--corpus", nargs="+", help="build the originality index from this corpus")
+    gx = x.add_mutually_exclusive_group()
+    gx.add_argument("--preseed", help="pre-seed text to store with the model")
+    gx.add_argument("--sample-preseed", action="store_true", help="sample the pre-seed from the model itself")
+    x.add_argument("--seed", type=int, default=0)
+    x.set_defaults(func=cmd_export)
