@@ -1,6 +1,6 @@
 """The durable archive: every job's frame, receipt and JSON record, written atomically.
 
-Layout: ARCHIVE/<job id>/{frame.jpg, job.json, head.bin, receipt.bin, receipt.png}. Each file is
+Layout: ARCHIVE/<job id>/{job.json and the job's files (device/job.py names them)}. Each file is
 written to a temporary name, flushed to disk and renamed into place, so a power cut leaves
 either the old file or the new one, never half of one.
 """
@@ -80,10 +80,3 @@ class Archive:
 
     def jobs(self) -> list[str]:
         return sorted(p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))
-
-    def last_printed(self) -> str | None:
-        """The newest job with a complete receipt, for reprints."""
-        for job in reversed(self.jobs()):
-            if self.path(job, "receipt.bin").exists():
-                return job
-        return None

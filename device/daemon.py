@@ -23,6 +23,7 @@ from .archive import Archive
 from .camera import Camera, open_camera
 from .config import Config, load_config
 from .controls import ControlEvent, Controls, open_controls
+from .job import Status, last_printed
 from .pipeline import JobResult, Pipeline
 from .printer import Printer, open_printer
 from .receipt import Paper
@@ -118,21 +119,21 @@ class Daemon:
             self.job_started = time.monotonic()
             try:
                 if kind == "reprint":
-                    last = self.archive.last_printed()
-                    result = self.pipeline.reprint(last) if last else JobResult("", "failed", error="nothing to reprint")
+                    last = last_printed(self.archive)
+                    result = self.pipeline.reprint(last) if last else JobResult("", Status.FAILED, error="nothing to reprint")
                 elif kind == "finish":
                     result = self.pipeline.finish(voice_index, self.voice_of(voice_index))
                 else:
                     result = self.pipeline.run(self.voices[voice_index])
             except Exception as e:  # a job must never take the daemon down
                 log.exception("job crashed")
-                result = JobResult("", "failed", error=str(e))
+                result = JobResult("", Status.FAILED, error=str(e))
             self.job_started = None
             self.results.append(result)
             with self.lock:
                 self.pending -= 1
                 done = self.pending == 0
-            if result.status == "failed":
+            if result.status == Status.FAILED:
                 self.set_status("error", f"error: job {result.job_id or '?'} failed: {result.error}")
             elif self.spool.fault:
                 self.on_printer_fault(self.spool.fault)

@@ -63,7 +63,7 @@ def run_checks(config):
 def _archive_checks(root: Path):
     """What the archive says about recent trouble: receipts waiting to print, failed jobs."""
     from device.archive import Archive
-    from device.spool import UNPRINTED
+    from device.job import UNPRINTED, Status
     archive = Archive(root)
     waiting, failed = [], []
     for job in archive.jobs()[-500:]:
@@ -74,7 +74,7 @@ def _archive_checks(root: Path):
             continue
         if record.get("status") in UNPRINTED:
             waiting.append(job)
-        elif record.get("status") == "failed":
+        elif record.get("status") == Status.FAILED:
             failed.append(f"{job}: {record.get('error', '?')}")
     why = ""
     if waiting:

@@ -4,13 +4,13 @@ The receipt's head (header, photo, caption) is archived and, when the printer is
 ready, sent from a helper thread while the LSTM writes the poem, so paper starts moving within
 a second of the press; the body follows once the poem is archived. Every part reaches the
 archive before the printer sees it, and whatever cannot print now goes to the spool
-(device/spool.py). A failure in one job is recorded with its reason and never stops the next.
+(device/spool.py). A failure in one job is recorded with its stage and reason and never stops
+the next. The job's record and files are device/job.py's.
 """
 from __future__ import annotations
 
 import io
 import logging
-import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,8 +21,9 @@ from models.captioners import ImageError, load_image
 
 from .archive import Archive
 from .camera import Camera
-from .printer.preview import decode, render
+from .job import FRAME, HEAD, PREVIEW, RECEIPT, Job, Status
 from .printer import PrinterError
+from .printer.preview import preview_png
 from .receipt import Paper, receipt_body, receipt_head
 from .spool import Spool
 from .voices import Voice
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class JobResult:
     job_id: str
-    status: str                       # printed | spooled | failed
+    status: str                       # printed | spooled | failed (a Status)
     caption: str = ""
     stanzas: list[str] = field(default_factory=list)
     timings: dict = field(default_factory=dict)
@@ -51,133 +52,117 @@ class Pipeline:
 
     def run(self, voice: Voice, frame=None) -> JobResult:
         """A new job from the camera (or the given frame)."""
-        t0 = time.monotonic()
-        job = self.archive.new_job_id()
-        record = {"id": job, "created": time.strftime("%Y-%m-%d %H:%M:%S"), "voice": voice.name,
-                  "temperatures": voice.temperatures, "status": "started",
-                  "rng_seed": secrets.randbits(31)}   # a crash-recovered job writes the very same poem
-        timings: dict[str, float] = {}
-        stage = "archiving the job"
+        job = Job.start(self.archive, voice.name, voice.temperatures)
         try:
-            self.archive.write_json(job, record)
-            stage = "taking the photo"
+            job.save()
+            job.stage = "taking the photo"
             rgb = self.camera.frame() if frame is None else frame
-            timings["capture_s"] = round(time.monotonic() - t0, 4)
-            stage = "archiving the photo"
-            self.archive.write(job, "frame.jpg", _jpeg(rgb))
+            job.lap("capture_s")
+            job.stage = "archiving the photo"
+            job.write(FRAME, _jpeg(rgb))
+            job.lap("archive_frame_s")
         except Exception as e:
-            return self._fail(job, record, timings, f"{stage}: {e}")
-        return self._make(job, record, voice, rgb, t0, timings, stream=True)
+            return self._fail(job, e)
+        return self._make(job, voice, rgb, stream=True)
 
-    def finish(self, job: str, voice: Voice) -> JobResult:
-        """Finish a job a crash interrupted: from its saved photo, caption and poem anew."""
-        t0 = time.monotonic()
+    def finish(self, job_id: str, voice: Voice) -> JobResult:
+        """Finish a job a crash interrupted: from its saved photo, caption and poem anew (with
+        the random seed it recorded, so the same poem)."""
         try:
-            record = self.archive.read_json(job)
+            job = Job.open(self.archive, job_id)
         except (OSError, ValueError):
-            record = {"id": job, "created": job, "voice": voice.name, "temperatures": voice.temperatures}
-        record["recovered"] = True
+            job = Job(self.archive, job_id, {"id": job_id, "created": job_id, "voice": voice.name,
+                                             "temperatures": voice.temperatures})
+        job.record["recovered"] = True
         try:
-            rgb = load_image(self.archive.path(job, "frame.jpg"))
+            rgb = load_image(self.archive.path(job_id, FRAME))
         except ImageError:
-            return self._fail(job, record, {}, "interrupted before its photo was saved")
-        return self._make(job, record, voice, rgb, t0, {}, stream=False)
+            job.stage = "interrupted before its photo was saved"
+            return self._fail(job, None)
+        return self._make(job, voice, rgb, stream=False)
 
-    def _make(self, job, record, voice, rgb, t0, timings, stream: bool) -> JobResult:
-        t = time.monotonic()
-
-        def mark(stage: str):
-            nonlocal t
-            now = time.monotonic()
-            timings[stage] = round(now - t, 4)
-            t = now
-
-        stage = "captioning"
+    def _make(self, job: Job, voice: Voice, rgb, stream: bool) -> JobResult:
         try:
+            job.stage = "captioning"
             cap = voice.captioner.caption(rgb)
-            mark("caption_s")
-            stage = "archiving the head"
-            record.update(caption=cap.text, caption_details=cap.details)
-            head = receipt_head(self.paper, record["created"], self.installation, rgb, cap.text)
-            self.archive.write(job, "head.bin", head)
-            self.archive.write_json(job, dict(record, status="writing", timings=timings))
-            mark("archive_head_s")
+            job.lap("caption_s")
+            job.stage = "archiving the head"
+            job.record.update(caption=cap.text, caption_details=cap.details)
+            head = receipt_head(self.paper, job.record["created"], self.installation, rgb, cap.text)
+            job.write(HEAD, head)
+            job.save(Status.WRITING)
+            job.lap("archive_head_s")
         except Exception as e:
-            return self._fail(job, record, timings, f"{stage}: {e}")
+            return self._fail(job, e)
+        with self.spool.streaming(job.id, stream) as live:
+            return self._write_and_print(job, voice, head, live)
 
-        with self.spool.streaming(job, stream) as streaming:
-            return self._write_and_print(job, record, voice, cap, head, t0, timings, mark, streaming)
-
-    def _write_and_print(self, job, record, voice, cap, head, t0, timings, mark, streaming: bool) -> JobResult:
-        if streaming:
+    def _write_and_print(self, job: Job, voice: Voice, head: bytes, live: bool) -> JobResult:
+        if live:
             head_thread = threading.Thread(target=self.spool.stream, args=(head,), name="print-head")
             head_thread.start()
-        stage = "writing the poem"
         try:
-            poem = voice.writer.write(cap.text, voice.temperatures, voice.length, preseed=voice.preseed,
-                                     rng_seed=record.get("rng_seed"))
-            mark("write_s")
+            job.stage = "writing the poem"
+            caption = job.record["caption"]
+            poem = voice.writer.write(caption, voice.temperatures, voice.length, preseed=voice.preseed,
+                                      rng_seed=job.record.get("rng_seed"))
+            job.lap("write_s")
             stanzas = [s.text for s in poem.stanzas]
-            body = receipt_body(self.paper, stanzas, voice.name, job)
-            record.update(stanzas=[s.to_dict() for s in poem.stanzas], poem_timings=poem.timings)
-            stage = "archiving the receipt"
-            self.archive.write(job, "receipt.bin", head + body)
-            self.archive.write(job, "receipt.png", _png(render(decode(head + body), self.paper.dots)))
-            self.archive.write_json(job, dict(record, status="archived", timings=timings))
-            mark("archive_s")
+            receipt = head + receipt_body(self.paper, stanzas, voice.name, job.id)
+            job.record.update(stanzas=[s.to_dict() for s in poem.stanzas], poem_timings=poem.timings)
+            job.stage = "archiving the receipt"
+            job.write(RECEIPT, receipt)
+            job.write(PREVIEW, preview_png(receipt, self.paper.dots))
+            job.save(Status.ARCHIVED)
+            job.lap("archive_s")
         except Exception as e:
-            if streaming:
+            if live:
                 head_thread.join()   # the stream ends incomplete as we leave spool.streaming()
-            return self._fail(job, record, timings, f"{stage}: {e}")
+            return self._fail(job, e)
 
-        if not streaming:
-            self.spool.submit(job)
-            timings["total_s"] = round(time.monotonic() - t0, 4)
-            log.info("job %s spooled (%s): %s", job, self.spool.fault or "printer busy", cap.text)
-            return JobResult(job, "spooled", cap.text, stanzas, timings)
+        if not live:
+            self.spool.submit(job.id)
+            job.timings["total_s"] = round(time.monotonic() - job.t0, 4)
+            log.info("job %s spooled (%s): %s", job.id, self.spool.fault or "printer busy", caption)
+            return JobResult(job.id, Status.SPOOLED, caption, stanzas, job.timings)
         head_thread.join()
-        mark("print_head_wait_s")
-        self.spool.stream(body)
-        mark("print_s")
-        if self.printer.first_byte_at is not None and self.printer.last_byte_at is not None:
-            timings["first_byte_s"] = round(self.printer.first_byte_at - t0, 4)
-            timings["last_byte_s"] = round(self.printer.last_byte_at - t0, 4)
-        timings["total_s"] = round(time.monotonic() - t0, 4)
+        job.lap("print_head_wait_s")
+        self.spool.stream(receipt[len(head):])
+        job.lap("print_s")
+        printer = self.printer
+        if printer.first_byte_at is not None and printer.last_byte_at is not None:
+            job.timings["first_byte_s"] = round(printer.first_byte_at - job.t0, 4)
+            job.timings["last_byte_s"] = round(printer.last_byte_at - job.t0, 4)
+        job.timings["total_s"] = round(time.monotonic() - job.t0, 4)
         try:
-            self.archive.write_json(job, dict(record, status="printing", timings=timings))
+            job.save(Status.PRINTING)
         except OSError as e:   # the receipt is whole in the archive already: finish printing it
-            log.error("job %s: could not record 'printing' in the archive: %s", job, e)
-        status = self.spool.end_stream(job, complete=True)
-        log.info("job %s %s in %.2f s: %s", job, status, timings["total_s"], cap.text)
-        return JobResult(job, status, cap.text, stanzas, timings)
+            log.error("job %s: could not record 'printing' in the archive: %s", job.id, e)
+        status = self.spool.end_stream(job.id, complete=True)
+        log.info("job %s %s in %.2f s: %s", job.id, status, job.timings["total_s"], caption)
+        return JobResult(job.id, status, caption, stanzas, job.timings)
 
     def reprint(self, job_id: str) -> JobResult:
-        data = self.archive.path(job_id, "receipt.bin").read_bytes()
         try:
-            self.spool.print_bytes(f"{job_id}-reprint", data)
-        except PrinterError as e:
-            return JobResult(job_id, "failed", error=f"reprint: {e}")
-        return JobResult(job_id, "printed")
+            self.spool.print_bytes(f"{job_id}-reprint", self.archive.path(job_id, RECEIPT).read_bytes())
+        except (PrinterError, OSError) as e:
+            return JobResult(job_id, Status.FAILED, error=f"reprint: {e}")
+        return JobResult(job_id, Status.PRINTED)
 
-    def _fail(self, job: str, record: dict, timings: dict, reason: str) -> JobResult:
-        log.error("job %s failed %s", job, reason)
+    def _fail(self, job: Job, error: Exception | None) -> JobResult:
+        reason = f"{job.stage}: {error}" if error is not None else job.stage
+        log.error("job %s failed %s", job.id, reason)
         try:
-            self.archive.write_json(job, dict(record, status="failed", error=reason, timings=timings))
+            job.save(Status.FAILED, error=reason)
         except OSError as e:   # e.g. the disk is full: say so, keep running
-            log.error("job %s: could not record the failure in the archive: %s", job, e)
-            folder = self.archive.root / job
+            log.error("job %s: could not record the failure in the archive: %s", job.id, e)
+            folder = self.archive.root / job.id
             if not any(folder.iterdir()):   # nothing of it was kept: no empty folder posing as a job
                 folder.rmdir()
-        return JobResult(job, "failed", record.get("caption", ""), timings=timings, error=reason)
+        return JobResult(job.id, Status.FAILED, job.record.get("caption", ""), timings=job.timings, error=reason)
 
 
 def _jpeg(rgb) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(rgb).save(buf, "JPEG", quality=90)
-    return buf.getvalue()
-
-
-def _png(img: Image.Image) -> bytes:
-    buf = io.BytesIO()
-    img.save(buf, "PNG")
     return buf.getvalue()

@@ -30,6 +30,7 @@ from .camera import SimCamera
 from .config import load_config
 from .controls import ControlEvent
 from .daemon import Daemon
+from .job import FRAME, RECEIPT, Status
 from .printer.preview import decode
 from .voices import Voice
 from .printer import SimPrinter
@@ -215,7 +216,7 @@ def _soak(writer, workdir: Path, presses: int, seed: int, length: int, clock: Wa
     report.outcomes["lost on an unplugged cable"] = lost
     archived = set(d.archive.jobs())
     for r in d.results:   # a job the full disk left no trace of is still accounted for
-        if r.status == "failed" and r.job_id not in archived:
+        if r.status == Status.FAILED and r.job_id not in archived:
             report.outcomes[f"failed: {r.error.split(':')[0]} (not archived)"] += 1
     for job in archived:
         try:
@@ -224,17 +225,17 @@ def _soak(writer, workdir: Path, presses: int, seed: int, length: int, clock: Wa
             report.corrupt.append(f"{job}/job.json: {e}")
             continue
         status = record["status"]
-        key = f"failed: {record['error'].split(':')[0]}" if status == "failed" else status
+        key = f"failed: {record['error'].split(':')[0]}" if status == Status.FAILED else status
         report.outcomes[key] += 1
-        for name in ("frame.jpg",):
+        for name in (FRAME,):
             if d.archive.path(job, name).exists():
                 try:
                     load_image(d.archive.path(job, name))
                 except ImageError as e:
                     report.corrupt.append(str(e))
-        if d.archive.path(job, "receipt.bin").exists():
+        if d.archive.path(job, RECEIPT).exists():
             try:
-                decode(d.archive.path(job, "receipt.bin").read_bytes())
+                decode(d.archive.path(job, RECEIPT).read_bytes())
             except ValueError as e:
-                report.corrupt.append(f"{job}/receipt.bin: {e}")
+                report.corrupt.append(f"{job}/{RECEIPT}: {e}")
     return report

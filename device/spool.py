@@ -23,12 +23,11 @@ from collections import deque
 from contextlib import contextmanager
 
 from .archive import Archive
+from .job import HEAD, RECEIPT, SENT, UNFINISHED, UNPRINTED, Job, Status
 from .printer.preview import DecodeError, completion
 from .printer import Printer, PrinterError
 
 log = logging.getLogger(__name__)
-UNPRINTED = ("archived", "spooled", "printing")
-SENT = "sent"                 # ARCHIVE/<job>/sent: how many bytes of the receipt the printer took
 RESET = b"\x1b@"              # ESC @: initialise the printer
 AGAIN = b"(printed again: the first print was cut short)\n"
 
@@ -68,21 +67,22 @@ class Spool:
         self._set_fault("" if ok else why)
         return ok
 
-    def _mark(self, job: str, status: str, **extra) -> None:
+    def _mark(self, job: str, status: Status, **extra) -> None:
         """Record a job's status; if the disk refuses (full), keep it and try again later, so
         a receipt that printed never reads "spooled" once the disk has room."""
+        fields = dict(self.unrecorded.get(job, {}), **extra)
+        fields.pop("status", None)
         try:
-            record = self.archive.read_json(job)
-            record.update(self.unrecorded.pop(job, {}), **extra, status=status)
-            self.archive.write_json(job, record)
+            Job.open(self.archive, job).save(status, **fields)
+            self.unrecorded.pop(job, None)
         except (OSError, ValueError) as e:
-            self.unrecorded[job] = dict(self.unrecorded.get(job, {}), **extra, status=status)
+            self.unrecorded[job] = dict(fields, status=status)
             log.error("job %s: could not record status %s in the archive (will retry): %s", job, status, e)
 
     def record_pending(self) -> None:
         """Write the statuses the disk refused earlier."""
         for job, fields in list(self.unrecorded.items()):
-            self._mark(job, **fields)
+            self._mark(job, fields["status"])
 
     # -- how far a receipt got --------------------------------------------------------------
 
@@ -119,9 +119,9 @@ class Spool:
         if sent <= 0:
             return
         self.again.add(job)
-        data_file = self.archive.path(job, "receipt.bin")
+        data_file = self.archive.path(job, RECEIPT)
         if not data_file.exists():
-            data_file = self.archive.path(job, "head.bin")
+            data_file = self.archive.path(job, HEAD)
         try:
             owed = completion(data_file.read_bytes(), sent)
         except (OSError, DecodeError) as e:
@@ -172,7 +172,7 @@ class Spool:
             self._set_fault(str(e))
             return False
 
-    def end_stream(self, job: str, complete: bool) -> str:
+    def end_stream(self, job: str, complete: bool) -> Status:
         """Finish a streamed job: 'printed', or 'spooled' when anything went wrong."""
         printed = False
         try:
@@ -180,14 +180,14 @@ class Spool:
                 try:
                     produced = self.printer.end()
                     printed = True
-                    self._mark(job, "printed", printed=produced, printed_at=time.strftime("%Y-%m-%d %H:%M:%S"))
-                    return "printed"
+                    self._mark(job, Status.PRINTED, printed=produced, printed_at=time.strftime("%Y-%m-%d %H:%M:%S"))
+                    return Status.PRINTED
                 except PrinterError as e:
                     self._set_fault(str(e))
             if complete:
                 self.submit(job)
-                return "spooled"
-            return "failed"
+                return Status.SPOOLED
+            return Status.FAILED
         finally:
             self._finish(job, printed)
             self._streaming = None
@@ -201,10 +201,10 @@ class Spool:
                 return
             while len(self.queue) >= self.max_jobs:
                 old = self.queue.popleft()
-                self._mark(old, "expired", expired_because=f"spool full ({self.max_jobs} jobs)")
+                self._mark(old, Status.EXPIRED, expired_because=f"spool full ({self.max_jobs} jobs)")
                 log.warning("spool full: job %s expired (its receipt stays in the archive)", old)
             self.queue.append(job)
-            self._mark(job, "spooled", spooled_because=self.fault or "the printer was busy")
+            self._mark(job, Status.SPOOLED, spooled_because=self.fault or "the printer was busy")
         self._wake.set()
 
     def pump(self) -> int:
@@ -214,10 +214,10 @@ class Spool:
             while self.queue and self.ready():
                 job = self.queue[0]
                 try:
-                    data = self.archive.path(job, "receipt.bin").read_bytes()
+                    data = self.archive.path(job, RECEIPT).read_bytes()
                 except OSError as e:
                     self.queue.popleft()
-                    self._mark(job, "failed", error=f"receipt unreadable in the archive: {e}")
+                    self._mark(job, Status.FAILED, error=f"receipt unreadable in the archive: {e}")
                     continue
                 try:
                     produced = self.print_bytes(job, data)
@@ -225,7 +225,7 @@ class Spool:
                     self._set_fault(str(e))
                     break
                 self.queue.popleft()
-                self._mark(job, "printed", printed=produced, printed_at=time.strftime("%Y-%m-%d %H:%M:%S"))
+                self._mark(job, Status.PRINTED, printed=produced, printed_at=time.strftime("%Y-%m-%d %H:%M:%S"))
                 printed += 1
                 log.info("spooled job %s printed (%d still waiting)", job, len(self.queue))
         return printed
@@ -254,11 +254,11 @@ class Spool:
                 status = self.archive.read_json(job).get("status")
             except (OSError, ValueError):
                 status = None
-            if (self.archive.root / job / SENT).exists() and status != "printed":
+            if (self.archive.root / job / SENT).exists() and status != Status.PRINTED:
                 self._note_cut_short(job)
-            if status in UNPRINTED and self.archive.path(job, "receipt.bin").exists():
+            if status in UNPRINTED and self.archive.path(job, RECEIPT).exists():
                 self.submit(job)
-            elif status in ("started", "writing", None):
+            elif status in UNFINISHED or status is None:
                 unfinished.append(job)
         if self.queue or unfinished:
             log.info("recovered %d unprinted and %d unfinished job(s) from the archive", len(self.queue), len(unfinished))

@@ -10,6 +10,7 @@ loudly on anything else, so a new command can't slip into a receipt unnoticed.
 """
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -240,3 +241,12 @@ def render(doc: Decoded, width: int) -> Image.Image:
             out.paste(img, (0, y))
         y += h
     return out
+
+
+@lru_cache(maxsize=2)
+def preview_png(data: bytes, width: int) -> bytes:
+    """The receipt as a PNG file's bytes. Kept for the last receipts, so a job's preview is
+    rendered once although the archive and the simulated printer both want it."""
+    buf = io.BytesIO()
+    render(decode(data), width).save(buf, "PNG")
+    return buf.getvalue()

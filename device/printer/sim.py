@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from .base import Printer, PrinterError, not_taking_data
-from .preview import decode, render
+from .preview import decode, preview_png
 
 
 class SimPrinter(Printer):
@@ -60,11 +60,10 @@ class SimPrinter(Printer):
         data = bytes(self.buffer)
         bin_path, png_path = self.out_dir / f"{self.job_id}.bin", self.out_dir / f"{self.job_id}.png"
         bin_path.write_bytes(data)
-        doc = decode(data)
-        render(doc, self.width).save(png_path)
+        png_path.write_bytes(preview_png(data, self.width))   # rendered from the bytes it received
         self.receipts.append(png_path)
         if self.echo:
-            print(doc.text.rstrip() + f"\n[receipt: {png_path}]\n", file=sys.stderr, flush=True)
+            print(decode(data).text.rstrip() + f"\n[receipt: {png_path}]\n", file=sys.stderr, flush=True)
         return {"bin": str(bin_path), "png": str(png_path)}
 
     def describe(self) -> str:
