@@ -22,7 +22,7 @@ import time
 from .archive import Archive
 from .camera import Camera, open_camera
 from .config import Config, load_config
-from .controls import ControlEvent, Controls, open_controls
+from .controls import Controls, open_controls
 from .job import Status, last_printed
 from .pipeline import JobResult, Pipeline
 from .printer import Printer, open_printer
@@ -56,6 +56,8 @@ class Daemon:
         self.job_started: float | None = None
         self._reloader: threading.Thread | None = None   # the reload thread while one runs
         self._reload_wanted = False                      # a SIGHUP came: (re)load once more
+        self.stopping = threading.Event()                # SIGTERM: leave the loop
+        self.reload_asked = threading.Event()           # SIGHUP: reload from the loop
 
     @classmethod
     def from_config(cls, config: Config, controls: str | None = None) -> "Daemon":
@@ -173,6 +175,11 @@ class Daemon:
             while True:
                 if self.job_started is None or time.monotonic() - self.job_started < self.job_timeout_s:
                     self.notifier.watchdog()
+                if self.stopping.is_set():
+                    break
+                if self.reload_asked.is_set():
+                    self.reload_asked.clear()
+                    self.reload_in_background()
                 event = self.controls.poll(timeout=tick)
                 if event is None:
                     continue
@@ -182,8 +189,6 @@ class Daemon:
                     self.on_press(long=True)
                 elif event.kind == "knob":
                     self.on_knob(event.value)
-                elif event.kind == "reload":
-                    self.reload_in_background()
                 elif event.kind == "quit":
                     break
         finally:
@@ -209,10 +214,15 @@ class Daemon:
         import signal
 
         self.config_path, self.config_overrides = config_path, overrides
-        signal.signal(signal.SIGTERM, lambda *_: self.controls.events.put(ControlEvent("quit")))
-        signal.signal(signal.SIGHUP, lambda *_: self.controls.events.put(ControlEvent("reload")))
+        signal.signal(signal.SIGTERM, lambda *_: self.stop())
+        signal.signal(signal.SIGHUP, lambda *_: self.reload_asked.set())
         for kind in early or []:
-            self.controls.events.put(ControlEvent(kind))
+            (self.stop if kind == "quit" else self.reload_asked.set)()
+
+    def stop(self) -> None:
+        """Leave the main loop at its next tick (SIGTERM, the soak): the running job is
+        finished or archived first. Signals do not travel through the controls' queue."""
+        self.stopping.set()
 
     def reload_in_background(self) -> None:
         """Reload on its own thread: loading models and waiting for the running job take time,

@@ -28,7 +28,6 @@ from models.captioners import Captioner, ImageError, load_image
 from .archive import Archive
 from .camera import SimCamera
 from .config import load_config
-from .controls import ControlEvent
 from .daemon import Daemon
 from .job import FRAME, RECEIPT, Status
 from .printer.preview import decode
@@ -204,7 +203,7 @@ def _soak(writer, workdir: Path, presses: int, seed: int, length: int, clock: Wa
     deadline = time.monotonic() + 60
     while (d.spool.queue or d.pending) and time.monotonic() < deadline:
         time.sleep(0.05)
-    controls.events.put(ControlEvent("quit"))
+    d.stop()
     runner.join(30)
     box.unplug()
     report.seconds = time.monotonic() - t0

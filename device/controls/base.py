@@ -11,7 +11,7 @@ STATUSES = ("idle", "busy", "error", "paper-out")
 
 @dataclass(frozen=True)
 class ControlEvent:
-    kind: str                 # press | long_press | knob | reload | quit
+    kind: str                 # press | long_press | knob | quit (signals never come this way)
     value: float | None = None
 
 
