@@ -58,8 +58,14 @@ def tiny_writer(tiny_checkpoint):
     return Writer.load(tiny_checkpoint, "cpu")
 
 
-def make_daemon(tmp_path, tiny_writer, camera=None, n_voices=1):
-    """A daemon with scripted controls, simulated camera and printer, tiny voices."""
+@pytest.fixture
+def make_daemon(tmp_path, tiny_writer):
+    """make_daemon(camera=None, n_voices=1) -> (daemon, controls): scripted controls, the
+    simulated camera and printer (receipts in tmp_path/receipts), tiny voices."""
+    return lambda camera=None, n_voices=1: _daemon(tmp_path, tiny_writer, camera, n_voices)
+
+
+def _daemon(tmp_path, tiny_writer, camera, n_voices):
     from device.archive import Archive
     from device.camera import SimCamera
     from device.config import load_config

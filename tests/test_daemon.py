@@ -10,11 +10,10 @@ from PIL import Image
 from device.camera import SimCamera, generated_scene
 from device.printer.preview import decode
 from device.voices import VoiceSelector
-from tests.conftest import make_daemon
 
 
-def test_a_press_prints_a_receipt_end_to_end(tmp_path, tiny_writer):
-    d, controls = make_daemon(tmp_path, tiny_writer)
+def test_a_press_prints_a_receipt_end_to_end(tmp_path, make_daemon):
+    d, controls = make_daemon()
     controls.press()
     controls.quit()
     d.run()
@@ -37,8 +36,8 @@ def test_a_press_prints_a_receipt_end_to_end(tmp_path, tiny_writer):
     assert controls.status_history[-1] == "idle" and "busy" in controls.status_history
 
 
-def test_the_knob_picks_the_voice(tmp_path, tiny_writer):
-    d, controls = make_daemon(tmp_path, tiny_writer, n_voices=2)
+def test_the_knob_picks_the_voice(make_daemon):
+    d, controls = make_daemon(n_voices=2)
     controls.press()
     controls.knob(0.95)
     controls.press()
@@ -57,10 +56,10 @@ def test_knob_hysteresis_stops_flicker():
     assert VoiceSelector(1).update(0.99) == 0
 
 
-def test_presses_during_a_job_queue_at_most_one_more(tmp_path, tiny_writer):
+def test_presses_during_a_job_queue_at_most_one_more(make_daemon):
     cam = SimCamera()
     cam.gate = threading.Event()       # frame() waits: a press can come while a job runs
-    d, controls = make_daemon(tmp_path, tiny_writer, camera=cam)
+    d, controls = make_daemon(camera=cam)
     runner = threading.Thread(target=d.run)
     runner.start()
     assert d.on_press() is True          # runs (blocked in the camera)
@@ -73,8 +72,8 @@ def test_presses_during_a_job_queue_at_most_one_more(tmp_path, tiny_writer):
     assert [r.status for r in d.results] == ["printed", "printed"]
 
 
-def test_a_long_press_reprints_the_last_receipt(tmp_path, tiny_writer):
-    d, controls = make_daemon(tmp_path, tiny_writer)
+def test_a_long_press_reprints_the_last_receipt(tmp_path, make_daemon):
+    d, controls = make_daemon()
     controls.press()
     controls.long_press()
     controls.quit()
@@ -84,10 +83,10 @@ def test_a_long_press_reprints_the_last_receipt(tmp_path, tiny_writer):
     assert reprint.read_bytes() == (d.archive.root / first / "receipt.bin").read_bytes()
 
 
-def test_a_failed_job_is_archived_with_its_reason_and_the_next_press_works(tmp_path, tiny_writer):
+def test_a_failed_job_is_archived_with_its_reason_and_the_next_press_works(make_daemon):
     cam = SimCamera()
     cam.fail_next = 1                   # the first frame fails, as an unplugged camera's would
-    d, controls = make_daemon(tmp_path, tiny_writer, camera=cam)
+    d, controls = make_daemon(camera=cam)
     controls.press()
     controls.press()
     controls.quit()
@@ -98,7 +97,7 @@ def test_a_failed_job_is_archived_with_its_reason_and_the_next_press_works(tmp_p
     assert "error" in controls.status_history
 
 
-def test_systemd_notify_ready_status_and_watchdog(tmp_path, tiny_writer):
+def test_systemd_notify_ready_status_and_watchdog(tmp_path, make_daemon):
     import socket
 
     from device.sdnotify import Notifier
@@ -116,7 +115,7 @@ def test_systemd_notify_ready_status_and_watchdog(tmp_path, tiny_writer):
                 return
     listener = threading.Thread(target=listen)
     listener.start()
-    d, controls = make_daemon(tmp_path, tiny_writer)
+    d, controls = make_daemon()
     d.notifier = Notifier({"NOTIFY_SOCKET": str(sock_path), "WATCHDOG_USEC": "200000"})
     runner = threading.Thread(target=d.run)
     runner.start()
@@ -166,9 +165,9 @@ def test_voices_sharing_a_model_load_it_once(tiny_checkpoint):
     assert (calm.temperatures, wild.temperatures) == ([0.3], [1.2])
 
 
-def test_a_recovered_job_is_finished_in_its_own_voice(tmp_path, tiny_writer):
+def test_a_recovered_job_is_finished_in_its_own_voice(make_daemon):
     from device.pipeline import _jpeg
-    d, controls = make_daemon(tmp_path, tiny_writer, n_voices=2)
+    d, controls = make_daemon(n_voices=2)
     assert d.voice.name == "voice0"                       # the knob is on the first voice
     job = d.archive.new_job_id()
     d.archive.write(job, "frame.jpg", _jpeg(generated_scene(3)))
@@ -183,8 +182,8 @@ def test_a_recovered_job_is_finished_in_its_own_voice(tmp_path, tiny_writer):
     assert [s["temperature"] for s in record["stanzas"]] == d.voices[1].temperatures
 
 
-def test_reload_runs_off_the_main_loop_and_gives_up_after_a_deadline(tmp_path, tiny_writer):
-    d, _ = make_daemon(tmp_path, tiny_writer)
+def test_reload_runs_off_the_main_loop_and_gives_up_after_a_deadline(tmp_path, make_daemon):
+    d, _ = make_daemon()
     d.config_path, d.config_overrides = None, {"archive_dir": str(tmp_path / "archive"), "installation": "New"}
     d.idle.clear()                                        # a job that does not end
     t0 = time.monotonic()

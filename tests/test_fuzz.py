@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from device.config import ConfigError, load_config
 from device.controls import ControlEvent
-from device.controls.serial_box import parse_line
+from device.controls.serial_box import MAX_LINE, parse_line
 
 
 @given(st.binary(max_size=200))
@@ -23,7 +23,22 @@ def test_serial_parser_takes_any_bytes(line):
 @given(st.sampled_from(["PRESS", "LONG", "KNOB", "HELLO", "KNOB 12", "LED BUSY"]), st.text(string.printable, max_size=12))
 @settings(max_examples=500, deadline=None)
 def test_serial_parser_near_misses(word, tail):
-    parse_line((word + tail).encode())
+    """Only the exact words of hardware/PROTOCOL.md make an event; every near miss makes none."""
+    text = word + tail
+    event, kind = parse_line(text.encode())
+    clean = text.strip()
+    words = clean.split()
+    if len(text) > MAX_LINE or not clean.isprintable():
+        expected = None
+    elif words == ["PRESS"]:
+        expected = ControlEvent("press")
+    elif words == ["LONG"]:
+        expected = ControlEvent("long_press")
+    elif len(words) == 2 and words[0] == "KNOB" and words[1].isascii() and words[1].isdigit() and int(words[1]) <= 1023:
+        expected = ControlEvent("knob", int(words[1]) / 1023)
+    else:
+        expected = None
+    assert event == expected, (text, kind)
 
 
 toml_value = st.recursive(

@@ -4,7 +4,6 @@ import json
 
 from device.archive import Archive
 from device.job import PREVIEW, RECEIPT, Job, Status, last_printed
-from tests.conftest import make_daemon
 
 
 def test_a_job_records_and_saves_itself(tmp_path):
@@ -25,13 +24,13 @@ def test_a_job_records_and_saves_itself(tmp_path):
     assert last_printed(archive) == job.id and again.read(RECEIPT) == b"\x1b@hello\n"
 
 
-def test_the_preview_is_rendered_once_per_job(tmp_path, tiny_writer, monkeypatch):
+def test_the_preview_is_rendered_once_per_job(tmp_path, monkeypatch, make_daemon):
     import device.printer.preview as preview
     calls = []
     real = preview.render
     monkeypatch.setattr(preview, "render", lambda doc, width: calls.append(width) or real(doc, width))
     preview.preview_png.cache_clear()
-    d, controls = make_daemon(tmp_path, tiny_writer)
+    d, controls = make_daemon()
     controls.press()
     controls.quit()
     d.run()

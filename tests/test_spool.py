@@ -9,15 +9,14 @@ import pytest
 
 from device.archive import Archive
 from device.printer.preview import decode
-from tests.conftest import make_daemon
 
 
 def statuses(archive: Archive) -> list[str]:
     return [archive.read_json(j)["status"] for j in archive.jobs()]
 
 
-def test_printer_off_spools_in_order_and_prints_when_back(tmp_path, tiny_writer):
-    d, controls = make_daemon(tmp_path, tiny_writer)
+def test_printer_off_spools_in_order_and_prints_when_back(make_daemon):
+    d, controls = make_daemon()
     d.spool.retry_s = 0.1
     d.printer.offline = True
     d.spool.start()
@@ -34,8 +33,8 @@ def test_printer_off_spools_in_order_and_prints_when_back(tmp_path, tiny_writer)
     assert printed == [r.job_id for r in results]   # in order
 
 
-def test_paper_out_shows_on_the_light(tmp_path, tiny_writer):
-    d, controls = make_daemon(tmp_path, tiny_writer)
+def test_paper_out_shows_on_the_light(make_daemon):
+    d, controls = make_daemon()
     d.printer.paper_out = True
     result = d.pipeline.run(d.voice)
     assert result.status == "spooled" and "paper" in d.spool.fault
@@ -45,8 +44,8 @@ def test_paper_out_shows_on_the_light(tmp_path, tiny_writer):
     assert controls.status == "idle"
 
 
-def test_a_cable_pulled_mid_receipt_spools_the_whole_receipt(tmp_path, tiny_writer):
-    d, _ = make_daemon(tmp_path, tiny_writer)
+def test_a_cable_pulled_mid_receipt_spools_the_whole_receipt(make_daemon):
+    d, _ = make_daemon()
     d.printer.fail_in_bytes = 500             # dies inside the photo
     result = d.pipeline.run(d.voice)
     assert result.status == "spooled"
@@ -56,8 +55,8 @@ def test_a_cable_pulled_mid_receipt_spools_the_whole_receipt(tmp_path, tiny_writ
     assert d.printer.receipts[-1].with_suffix(".bin").read_bytes() == (job / "receipt.bin").read_bytes()
 
 
-def test_full_spool_expires_the_oldest(tmp_path, tiny_writer):
-    d, _ = make_daemon(tmp_path, tiny_writer)
+def test_full_spool_expires_the_oldest(make_daemon):
+    d, _ = make_daemon()
     d.spool.max_jobs = 2
     d.printer.offline = True
     jobs = [d.pipeline.run(d.voice).job_id for _ in range(3)]
@@ -66,12 +65,12 @@ def test_full_spool_expires_the_oldest(tmp_path, tiny_writer):
     assert (d.archive.root / jobs[0] / "receipt.bin").exists()   # still there to reprint by hand
 
 
-def test_recovery_after_a_crash(tmp_path, tiny_writer):
-    d, _ = make_daemon(tmp_path, tiny_writer)
+def test_recovery_after_a_crash(make_daemon):
+    d, _ = make_daemon()
     d.printer.offline = True
     spooled = d.pipeline.run(d.voice).job_id
     # a job killed after its photo was saved, before its poem: only frame.jpg and job.json
-    d2, _ = make_daemon(tmp_path, tiny_writer)
+    d2, _ = make_daemon()
     cut = d2.archive.new_job_id()
     d2.archive.write_json(cut, {"id": cut, "created": "now", "voice": "voice0", "status": "started"})
     import numpy as np
@@ -81,7 +80,7 @@ def test_recovery_after_a_crash(tmp_path, tiny_writer):
     lost = d2.archive.new_job_id()
     d2.archive.write_json(lost, {"id": lost, "created": "now", "voice": "voice0", "status": "started"})
     # restart: a fresh daemon over the same archive, printer back
-    d3, controls = make_daemon(tmp_path, tiny_writer)
+    d3, controls = make_daemon()
     controls.quit()
     d3.run()
     st = {j: d3.archive.read_json(j) for j in d3.archive.jobs()}
@@ -90,8 +89,8 @@ def test_recovery_after_a_crash(tmp_path, tiny_writer):
     assert st[lost]["status"] == "failed" and "before its photo" in st[lost]["error"]
 
 
-def test_disk_full_fails_the_job_cleanly_and_the_next_one_works(tmp_path, tiny_writer, monkeypatch):
-    d, _ = make_daemon(tmp_path, tiny_writer)
+def test_disk_full_fails_the_job_cleanly_and_the_next_one_works(monkeypatch, make_daemon):
+    d, _ = make_daemon()
     real_write = Archive.write
 
     def full(self, job, name, data):
@@ -178,16 +177,18 @@ def test_a_sighup_during_start_up_does_not_kill_the_daemon(tmp_path, tiny_checkp
             p.kill()
 
 
-def test_doctor_reports_waiting_receipts_and_failures(tmp_path, tiny_writer):
-    from device.config import load_config
+def test_doctor_reports_waiting_receipts_and_failures(make_daemon):
     from device.doctor import _archive_checks
-    d, _ = make_daemon(tmp_path, tiny_writer)
+    d, _ = make_daemon()
     d.printer.offline = True
+    d.pipeline.run(d.voice)
+    d.camera.fail_next = 1
     d.pipeline.run(d.voice)
     lines = {what: (ok, detail) for ok, what, detail in _archive_checks(d.archive.root)}
     assert lines["spool"][0] is False and "1 receipt(s) waiting" in lines["spool"][1]
     assert "latest reason: the printer does not answer" in lines["spool"][1]
-    assert load_config(overrides={"archive_dir": str(d.archive.root)})
+    assert "1 of the last 2 jobs" in lines["recent failures"][1]
+    assert "taking the photo: camera sim stopped delivering frames" in lines["recent failures"][1]
 
 
 def test_kill_9_mid_job_then_the_next_start_finishes_it(tmp_path, tiny_checkpoint):
@@ -254,8 +255,8 @@ def _lock_is_free(spool) -> bool:
     return got[0]
 
 
-def test_a_failed_archive_write_mid_stream_releases_the_printer(tmp_path, tiny_writer, monkeypatch):
-    d, _ = make_daemon(tmp_path, tiny_writer)
+def test_a_failed_archive_write_mid_stream_releases_the_printer(monkeypatch, make_daemon):
+    d, _ = make_daemon()
     real = Archive.write_json
 
     def full_disk_when_printing(self, job, record):
@@ -280,8 +281,8 @@ def test_a_failed_archive_write_mid_stream_releases_the_printer(tmp_path, tiny_w
     assert d.pipeline.run(d.voice).status == "printed"
 
 
-def test_an_exception_inside_a_stream_still_releases_the_printer(tmp_path, tiny_writer):
-    d, _ = make_daemon(tmp_path, tiny_writer)
+def test_an_exception_inside_a_stream_still_releases_the_printer(make_daemon):
+    d, _ = make_daemon()
     job = d.archive.new_job_id()
     with pytest.raises(RuntimeError):
         with d.spool.streaming(job) as live:
@@ -346,8 +347,8 @@ def test_a_crash_mid_raster_over_serial_reprints_the_receipt_whole_once(tmp_path
     assert record["caption"] in doc.text.replace("\n", " ")
 
 
-def test_a_status_the_full_disk_refused_is_written_when_there_is_room(tmp_path, tiny_writer, monkeypatch):
-    d, _ = make_daemon(tmp_path, tiny_writer)
+def test_a_status_the_full_disk_refused_is_written_when_there_is_room(monkeypatch, make_daemon):
+    d, _ = make_daemon()
     d.printer.offline = True
     job = d.pipeline.run(d.voice).job_id                 # spooled
     d.printer.offline = False

@@ -1,7 +1,7 @@
 """The Arduino controls box over serial (protocol: hardware/PROTOCOL.md).
 
     controls = SerialControls("auto")       # find the board by USB id, or give a path
-    controls.poll(0.5)                      # ControlEvent("press" | "long_press" | "knob" | "quit")
+    controls.poll(0.5)                      # ControlEvent("press" | "long_press" | "knob")
     controls.set_status("busy")             # LED BUSY on the box
 
 A reader thread owns the port: it opens it, waits out the board's reset (opening an Uno's

@@ -38,7 +38,7 @@ class Style:
 
 @dataclass
 class Decoded:
-    ops: list = field(default_factory=list)    # ("text", str, Style) | ("newline",) | ("feed", dots) | ("raster", array) | ("cut",)
+    ops: list = field(default_factory=list)    # ("text", str, Style) | ("newline", Style) | ("feed", dots) | ("raster", array, align) | ("cut",)
     cuts: int = 0
 
     @property

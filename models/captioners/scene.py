@@ -1,7 +1,7 @@
 """`scene`: the embedded default captioner, built only from what ships inside OpenCV and numpy.
 
 It finds people and cats with OpenCV's bundled Haar cascades (frontal and profile faces,
-upper and full bodies, cat faces; smiles and eyes inside faces), names colours in plain
+upper and full bodies, cat faces; smiles inside faces), names colours in plain
 English, judges the light (night, dim, bright, backlit) and the composition (where the subject
 sits, empty or busy, sky and horizon, close-up), and writes a short COCO-style caption such as
 "a smiling person in a dim room beside a patch of blue light".
@@ -137,17 +137,24 @@ def phrase(f: SceneFacts) -> str:
     return text.replace("a orange", "an orange").replace("a empty", "an empty")
 
 
+CASCADES = ("frontalface_default", "profileface", "upperbody", "fullbody", "frontalcatface", "smile")
+
+
+def cascade(name: str) -> cv2.CascadeClassifier:
+    """One of OpenCV's bundled Haar cascades; a clear error where this OpenCV has none."""
+    found = cv2.CascadeClassifier(cv2.data.haarcascades + f"haarcascade_{name}.xml") if hasattr(cv2, "data") else None
+    if found is None or found.empty():
+        raise RuntimeError(f"OpenCV's Haar cascade {name!r} is missing: install opencv-python-headless 4.x, "
+                           "which bundles them")
+    return found
+
+
 class SceneCaptioner(Captioner):
     name = "scene"
 
-    def __init__(self):
-        root = cv2.data.haarcascades
-        self.cascades = {name: cv2.CascadeClassifier(root + f"haarcascade_{name}.xml") for name in
-                         ("frontalface_default", "profileface", "upperbody", "fullbody", "frontalcatface", "smile", "eye")}
-        broken = [n for n, c in self.cascades.items() if c.empty()]
-        if broken:
-            raise RuntimeError(f"OpenCV's Haar cascades are missing ({', '.join(broken)}): install "
-                               "opencv-python-headless 4.x, which bundles them")
+    def __init__(self, detect: bool = True):
+        """detect=False: colours, light and setting only, no cascades loaded (`sight`)."""
+        self.cascades = {name: cascade(name) for name in CASCADES} if detect else {}
 
     @classmethod
     def available(cls) -> tuple[bool, str]:
@@ -199,7 +206,7 @@ class SceneCaptioner(Captioner):
             mid = steps[third // 2: -third // 2 or None] if len(steps) > third else steps
             if len(mid) and mid.max() > 40 and bottom_main != top_main:
                 f.horizon, f.ground = True, bottom_main
-        if detect:
+        if detect and self.cascades:
             self._detect(rgb, f)
         return f
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from .base import Captioner
 from .coco_words import CATEGORIES
-from .scene import SceneCaptioner, SceneFacts, _fit, phrase
+from .scene import SceneCaptioner, SceneFacts, _fit, cascade, phrase
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +81,8 @@ class SightCaptioner(Captioner):
                 self.to_concepts[i, concept_index[r.words]] = 1.0
         self.flat = self.to_concepts.sum(axis=0) / 1000          # each concept's share of a uniform guess
         self.person_classes = np.array([r.person for r in self.table])
-        self.scene = SceneCaptioner()
-        self.face = self.scene.cascades["frontalface_default"]
+        self.scene = SceneCaptioner(detect=False)   # the setting only
+        self.face = cascade("frontalface_default")
 
     @classmethod
     def available(cls) -> tuple[bool, str]:
