@@ -22,21 +22,13 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from common import ROOT, rss_mb, run_child
+
 DEFAULT_PHOTOS = ROOT.parent / "shared" / "data" / "captions" / "coco-mini"
-
-
-def rss_mb(field: str = "VmRSS") -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def worker(name: str, photos: Path) -> dict:
@@ -44,7 +36,6 @@ def worker(name: str, photos: Path) -> dict:
     import cv2
     import numpy as np  # noqa: F401  (imported before the baseline, like torch)
     import torch  # noqa: F401
-    sys.path.insert(0, str(ROOT))
     from models.captioners import get_captioner, load_image
     ann = json.loads((photos / "annotations.json").read_text())
     images = {f: load_image(photos / "images" / f) for f in sorted(ann)}
@@ -62,7 +53,6 @@ def worker(name: str, photos: Path) -> dict:
 
 
 def score(captions: dict[str, str], ann: dict, split: str | None) -> dict:
-    sys.path.insert(0, str(ROOT))
     from models.captioners.coco_words import categories_named
     from models.captioners.metrics import bleu4, cider_d
     files = [f for f in sorted(captions) if split is None or ann[f]["split"] == split]
@@ -103,9 +93,7 @@ def main() -> None:
     ann = json.loads((photos / "annotations.json").read_text())
     results = {}
     for name in args.captioners.split(","):
-        run = subprocess.run([sys.executable, __file__, "--photos", str(photos), "--worker", name],
-                             capture_output=True, text=True, check=True)
-        results[name] = json.loads(run.stdout.strip().splitlines()[-1])
+        results[name] = run_child(__file__, "--photos", str(photos), "--worker", name)
     print(f"coco-mini: {len(ann)} photos, 1280x720, {next(iter(results.values()))['threads']} torch threads")
     print(f"{'captioner':<10} {'photos':<16} {'present':>8} {'absent':>7} {'pers P':>7} {'pers R':>7} "
           f"{'BLEU-4':>7} {'CIDEr':>6} {'distinct':>8} {'top':>5}")

@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import torch
-from sample_bench import CAPTION, naive_sample, peak_rss_mb   # the same baseline, one definition
+from common import CAPTION, naive_sample, peak_rss_mb, run_child, timed
 
 METHODS = ["naive", "nn.LSTM", "engine", "engine-bf16", "engine-int8"]
 
@@ -28,14 +25,8 @@ def bandwidth_gbs() -> float:
     src = torch.ones(64 * 2**20)
     dst = torch.empty_like(src)
     dst.copy_(src)
-    best = min(_timed(lambda: dst.copy_(src)) for _ in range(5))
+    best = min(timed(lambda: dst.copy_(src)) for _ in range(5))
     return 2 * src.numel() * 4 / best / 1e9
-
-
-def _timed(fn) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
 
 
 def load_model(which: str):
@@ -66,7 +57,7 @@ def child(args) -> None:
                          int8=args.method == "engine-int8")
         run = lambda n: eng.generate(logits, state, temps, n, seeds)  # noqa: E731
     run(20)
-    secs = min(_timed(lambda: run(args.length)) for _ in range(args.reps))
+    secs = min(timed(lambda: run(args.length)) for _ in range(args.reps))
     res = {"seconds": secs, "steps": args.length * (len(temps) if args.method == "naive" else 1),
            "chars_per_s": len(temps) * args.length / secs}
     from models.engine import StepEngine
@@ -75,8 +66,8 @@ def child(args) -> None:
     if writer is not None and args.method == "engine":
         from models.writer import Writer
         preseed = writer.preseed
-        cold = min(_timed(lambda: Writer(model).prime(CAPTION, preseed)) for _ in range(5))   # a fresh writer: nothing cached
-        warm = min(_timed(lambda: writer.prime(CAPTION, preseed)) for _ in range(5))
+        cold = min(timed(lambda: Writer(model).prime(CAPTION, preseed)) for _ in range(5))   # a fresh writer: nothing cached
+        warm = min(timed(lambda: writer.prime(CAPTION, preseed)) for _ in range(5))
         res.update(prime_cold_ms=cold * 1e3, prime_cached_ms=warm * 1e3)
     res["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(res))
@@ -133,10 +124,9 @@ def main() -> None:
         for th in threads:
             base = None
             for m in METHODS:
-                cmd = [sys.executable, __file__, "--method", m, "--model", which, "--threads", str(th),
-                       "--length", str(args.length), "--temperatures", str(args.temperatures),
-                       "--reps", str(args.reps)]
-                r = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+                r = run_child(__file__, "--method", m, "--model", which, "--threads", str(th),
+                              "--length", str(args.length), "--temperatures", str(args.temperatures),
+                              "--reps", str(args.reps))
                 ms = r["seconds"] / r["steps"] * 1e3
                 bound_ms = r["weight_bytes"] / (bw * 1e9) * 1e3   # a step reads the weights once
                 base = base or r["chars_per_s"]

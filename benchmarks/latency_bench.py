@@ -13,6 +13,8 @@ import argparse
 import statistics
 import tempfile
 
+import common  # noqa: F401  (puts the checkout on sys.path)
+
 from device.archive import Archive
 from device.camera import SimCamera
 from device.config import load_config
@@ -38,7 +40,7 @@ def main() -> None:
             config.voices[0].model = args.model
         voices = load_voices(config)
         for v in voices:
-            v.voice.model.use_engine = not args.no_engine
+            v.writer.model.use_engine = not args.no_engine
         d = Daemon(config, SimCamera(), NoControls(), SimPrinter(f"{tmp}/receipts", echo=False),
                    voices, Archive(f"{tmp}/archive"))
         d.pipeline.run(d.voice)  # warm-up

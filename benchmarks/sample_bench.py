@@ -13,20 +13,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import time
 
 import torch
-
-CAPTION = "a man riding a wave on top of a surfboard"
-
-
-def peak_rss_mb() -> float:
-    """This process's peak RSS (VmHWM; unlike ru_maxrss it is not inherited across exec)."""
-    with open("/proc/self/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM")) / 1024
-
+from common import CAPTION, naive_sample, peak_rss_mb, run_child
 
 def run_batched(model, temps, length, reps, engine=True):
     """The one writer (models/writer.py), without pre-seed or index: prime, then sample."""
@@ -39,22 +29,6 @@ def run_batched(model, temps, length, reps, engine=True):
         writer.write(CAPTION, temps, length, preseed="", rng_seed=r * 100)
         times.append(time.perf_counter() - t0)
     return min(times)
-
-
-@torch.inference_mode()
-def naive_sample(model, temps, length) -> None:
-    """PyTorch word_language_model's generate.py pattern: one temperature at a time, one
-    character per forward call, exp(logits / T), torch.multinomial, .item() every character.
-    (engine_bench.py measures the same baseline.)"""
-    ids = model.vocab.encode(CAPTION)
-    for t in temps:
-        _, hidden = model(torch.tensor([ids[:-1]]))
-        inp = torch.tensor([[ids[-1]]])
-        for _ in range(length):
-            output, hidden = model(inp, hidden)
-            idx = torch.multinomial(output.squeeze().div(t).exp(), 1)[0]
-            inp.fill_(idx)
-            idx.item()
 
 
 def run_baseline(model, temps, length, reps):
@@ -96,9 +70,9 @@ def main() -> None:
         return child(args)
     results = {}
     for method in ("baseline", "batched-nn.LSTM", "batched"):
-        cmd = [sys.executable, __file__, "--method", method, "--model", args.model, "--length", str(args.length),
-               "--temperatures", str(args.temperatures), "--reps", str(args.reps), "--threads", str(args.threads)]
-        results[method] = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+        results[method] = run_child(__file__, "--method", method, "--model", args.model, "--length", str(args.length),
+                                    "--temperatures", str(args.temperatures), "--reps", str(args.reps),
+                                    "--threads", str(args.threads))
     base = results["baseline"]["chars_per_s"]
     print(f"model {args.model}, {args.temperatures} temperatures x {args.length} chars, "
           f"{torch.get_num_threads()} threads, best of {args.reps}")
