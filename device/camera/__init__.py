@@ -9,7 +9,7 @@ The backend is chosen by argument, then camera.backend, then $NARRATOR_CAMERA, t
 """
 from __future__ import annotations
 
-from ..backends import choose_backend, warn_fallback
+from ..backends import resolve_backend
 from .base import Camera, CameraError
 from .opencv import OpenCVCamera
 from .sim import IMAGE_SUFFIXES, SimCamera, generated_scene
@@ -20,11 +20,7 @@ __all__ = ["BACKENDS", "Camera", "CameraError", "IMAGE_SUFFIXES", "OpenCVCamera"
 
 
 def open_camera(cfg, backend: str | None = None) -> Camera:
-    name = choose_backend("camera", backend, cfg.backend, "sim", tuple(BACKENDS))
-    ok, why = BACKENDS[name].available(cfg)
-    if not ok:
-        warn_fallback("camera", name, why)
-        name = "sim"
+    name = resolve_backend("camera", cfg, backend, BACKENDS, default="sim", fallback="sim")
     if name == "opencv":
         return OpenCVCamera(cfg.source, cfg.width, cfg.height)
     return SimCamera(cfg.folder, size=(cfg.width, cfg.height))

@@ -11,7 +11,7 @@ hardware/PROTOCOL.md), keyboard.py; sim.py has the simulated twins.
 """
 from __future__ import annotations
 
-from ..backends import choose_backend, warn_fallback
+from ..backends import resolve_backend
 from .base import STATUSES, ControlEvent, Controls, NoControls
 from .keyboard import KeyboardControls
 from .serial_box import SerialControls, parse_line
@@ -23,11 +23,7 @@ __all__ = ["BACKENDS", "STATUSES", "ControlEvent", "Controls", "KeyboardControls
 
 
 def open_controls(cfg, backend: str | None = None) -> Controls:
-    name = choose_backend("controls", backend, cfg.backend, "keyboard", tuple(BACKENDS))
-    ok, why = BACKENDS[name].available(cfg)
-    if not ok:
-        warn_fallback("controls", name, why)
-        name = "keyboard"
+    name = resolve_backend("controls", cfg, backend, BACKENDS, default="keyboard", fallback="keyboard")
     if name == "serial":
         return SerialControls(cfg.port, cfg.baudrate, cfg.reset_wait_s)
     return BACKENDS[name]()

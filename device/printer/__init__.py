@@ -10,7 +10,7 @@ and a picture (the simulator's PNGs, archived previews, and the tests).
 """
 from __future__ import annotations
 
-from ..backends import choose_backend, warn_fallback
+from ..backends import resolve_backend
 from .base import STALL_S, Printer, PrinterError, not_taking_data
 from .escpos_link import EscposPrinter
 from .file_link import FilePrinter
@@ -27,11 +27,7 @@ __all__ = ["BACKENDS", "STALL_S", "EscposPrinter", "FilePrinter", "NetworkPrinte
 
 def open_printer(cfg, backend: str | None = None) -> Printer:
     from ..receipt import Paper
-    name = choose_backend("printer", backend, cfg.backend, "sim", tuple(BACKENDS))
-    ok, why = BACKENDS[name].available(cfg)
-    if not ok:
-        warn_fallback("printer", name, why)
-        name = "sim"
+    name = resolve_backend("printer", cfg, backend, BACKENDS, default="sim", fallback="sim")
     if name == "sim":
         return SimPrinter(cfg.out_dir, Paper.from_config(cfg).dots)
     return BACKENDS[name](cfg)
