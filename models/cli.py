@@ -16,6 +16,8 @@ import json
 import sys
 import time
 
+from .train_options import add_train_arguments
+
 
 def _temperatures(s: str) -> list[float]:
     try:
@@ -98,41 +100,6 @@ def cmd_export(args) -> int:
     meta = export(args.checkpoint, args.out, args.dtype, args.corpus, args.preseed, args.sample_preseed, args.seed)
     print(f"wrote {args.out} ({args.dtype}); pre-seed: {meta.get('preseed', '')!r}")
     return 0
-
-
-def add_train_arguments(p: argparse.ArgumentParser) -> None:
-    """torch-rnn's train.lua flags (models/train.py reads them)."""
-    g = p
-
-    def opt(name, **kw):  # torch-rnn spells flags with underscores: accept both spellings
-        names = [name] + (["--" + name[2:].replace("-", "_")] if "-" in name[2:] else [])
-        g.add_argument(*names, **kw)
-    p.add_argument("corpus", nargs="+", help="UTF-8 text files or folders of .txt files")
-    opt("--out", required=True, help="output folder for checkpoints, log.csv and loss.png")
-    g = p.add_argument_group("dataset")
-    opt("--val-frac", type=float, default=0.05, help="share of chunks held out for validation")
-    opt("--val-chunk", type=int, default=10_000, help="chunk size (chars) of the validation draw")
-    g = p.add_argument_group("model")
-    opt("--num-layers", type=int, default=2)
-    opt("--rnn-size", type=int, default=512)
-    opt("--wordvec-size", type=int, default=64)
-    opt("--dropout", type=float, default=0.0)
-    g = p.add_argument_group("optimization")
-    opt("--seq-length", type=int, default=128)
-    opt("--batch-size", type=int, default=64, help="per process")
-    opt("--learning-rate", type=float, default=2e-3)
-    opt("--lr-decay-every", type=int, default=1, help="epochs between decays")
-    opt("--lr-decay-factor", type=float, default=0.7)
-    opt("--grad-clip", type=float, default=5.0)
-    opt("--max-epochs", type=int, default=50)
-    opt("--max-steps", type=int, default=0, help="0: no limit")
-    opt("--time-budget", type=float, default=0, help="minutes; save and stop after (0: none)")
-    g = p.add_argument_group("output")
-    opt("--checkpoint-every", type=int, default=1000, help="steps between val + checkpoint")
-    opt("--eval-max-chars", type=int, default=0, help="cap on validation chars per eval (0: all)")
-    opt("--resume", help="checkpoint to continue from (its .state.pt sidecar restores the optimizer)")
-    opt("--seed", type=int, default=0)
-    opt("--threads", type=int, default=0, help="CPU threads (0: torch's default)")
 
 
 def add_commands(sub) -> None:

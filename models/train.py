@@ -198,7 +198,7 @@ def train(args: argparse.Namespace) -> int:
 
 
 def main(argv=None) -> int:
-    from .cli import add_train_arguments
+    from .train_options import add_train_arguments
     p = argparse.ArgumentParser(prog="narrator train", description=__doc__.split("\n")[0])
     add_train_arguments(p)
     return train(p.parse_args(argv))
