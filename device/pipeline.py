@@ -138,7 +138,7 @@ class Pipeline:
             job.save(Status.PRINTING)
         except OSError as e:   # the receipt is whole in the archive already: finish printing it
             log.error("job %s: could not record 'printing' in the archive: %s", job.id, e)
-        status = self.spool.end_stream(job.id, complete=True)
+        status = self.spool.end_stream(job.id)
         log.info("job %s %s in %.2f s: %s", job.id, status, job.timings["total_s"], caption)
         return JobResult(job.id, status, caption, stanzas, job.timings)
 

@@ -136,30 +136,37 @@ class Spool:
     @contextmanager
     def streaming(self, job: str, wanted: bool = True):
         """`with spool.streaming(job) as live:` -- live is True when the job prints as it is
-        made (then call stream() and end_stream() inside). Whatever happens inside, the printer
-        lock is released on the way out: an exception before end_stream() ends the stream as
-        incomplete, so one failed archive write can never stop all printing."""
-        live = wanted and self.begin_stream(job)
+        made (then call stream() and end_stream() inside). The printer lock is taken and
+        released here and nowhere else: whatever happens inside, it is released on the way out,
+        and a stream not ended by end_stream() ends as incomplete, so one failed archive write
+        can never stop all printing."""
+        live = wanted and self.lock.acquire(blocking=False)
+        if live and (self.queue or not self.ready()):   # older jobs first, or no printer: spool it
+            self.lock.release()
+            live = False
         try:
+            if live:
+                self._open_stream(job)
             yield live
         finally:
-            if live and self._streaming == job:
-                self.end_stream(job, complete=False)
+            if live:
+                try:
+                    if self._streaming == job:
+                        self._close_stream(job, printed=False)
+                finally:
+                    self.lock.release()
 
-    def begin_stream(self, job: str) -> bool:
-        """Take the printer for a job that prints as it is made. False: spool it instead."""
-        if not self.lock.acquire(blocking=False):
-            return False
-        if self.queue or not self.ready():
-            self.lock.release()
-            return False
+    def _open_stream(self, job: str) -> None:
         self._streaming, self._stream_ok = job, True
         try:
             self._begin(job)
         except PrinterError as e:
             self._stream_ok = False
             self._set_fault(str(e))
-        return True
+
+    def _close_stream(self, job: str, printed: bool) -> None:
+        self._finish(job, printed)
+        self._streaming = None
 
     def stream(self, data: bytes) -> bool:
         if not self._stream_ok:
@@ -172,11 +179,12 @@ class Spool:
             self._set_fault(str(e))
             return False
 
-    def end_stream(self, job: str, complete: bool) -> Status:
-        """Finish a streamed job: 'printed', or 'spooled' when anything went wrong."""
+    def end_stream(self, job: str) -> Status:
+        """Finish a streamed job whose receipt was all sent: PRINTED, or SPOOLED when anything
+        went wrong (it prints again, whole, from the archive)."""
         printed = False
         try:
-            if complete and self._stream_ok:
+            if self._stream_ok:
                 try:
                     produced = self.printer.end()
                     printed = True
@@ -184,14 +192,10 @@ class Spool:
                     return Status.PRINTED
                 except PrinterError as e:
                     self._set_fault(str(e))
-            if complete:
-                self.submit(job)
-                return Status.SPOOLED
-            return Status.FAILED
+            self.submit(job)
+            return Status.SPOOLED
         finally:
-            self._finish(job, printed)
-            self._streaming = None
-            self.lock.release()
+            self._close_stream(job, printed)
 
     # -- the queue --------------------------------------------------------------------------
 
