@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -108,8 +109,10 @@ class PhraseModel(nn.Module):
         V, d = len(self.words), config.d_model
         self.embed = nn.Embedding(V, d, padding_idx=0)
         self.position = nn.Embedding(config.max_len + 2, d)
-        self.transformer = nn.Transformer(d, config.heads, config.encoder_layers, config.decoder_layers,
-                                          config.ff, config.dropout, batch_first=True, norm_first=True)
+        with warnings.catch_warnings():   # pre-norm layers cannot use nested tensors; torch says so on every load
+            warnings.filterwarnings("ignore", message="enable_nested_tensor is True")
+            self.transformer = nn.Transformer(d, config.heads, config.encoder_layers, config.decoder_layers,
+                                              config.ff, config.dropout, batch_first=True, norm_first=True)
         self.head = nn.Linear(d, V, bias=False)
         self.head.weight = self.embed.weight   # tied: a word reads and writes the same vector
 
