@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from models.captioners import NAMES as CAPTIONERS
+from models.defaults import KEEP_SUBJECT
 
 from .errors import DeviceError
 
@@ -85,6 +86,7 @@ class VoiceConfig:
     preseed: str | None = None      # None: the model's own pre-seed
     captioner: str = "sight"        # sight (names what it sees) | scene (colour and light) | hf
     precision: str = "float32"      # step engine: float32 | bfloat16 | float16 | int8 (see docs/benchmarks.md)
+    keep_subject: float = KEEP_SUBJECT   # nats of pull toward the caption's words (models/subject.py); 0: none
 
 
 @dataclass
@@ -142,6 +144,8 @@ class Config:
                 raise ConfigError(f"{where}.temperatures: give 1..{MAX_TEMPERATURES} temperatures, each 0..{MAX_TEMPERATURE}")
             if not 1 <= v.length <= MAX_LENGTH:
                 raise ConfigError(f"{where}.length: {v.length} is out of range (1..{MAX_LENGTH} characters per stanza)")
+            if not 0 <= v.keep_subject <= MAX_KEEP_SUBJECT:
+                raise ConfigError(f"{where}.keep_subject: {v.keep_subject} is out of range (0..{MAX_KEEP_SUBJECT} nats)")
             if v.preseed is not None and len(v.preseed) > MAX_PRESEED:
                 raise ConfigError(f"{where}.preseed: {len(v.preseed)} characters; at most {MAX_PRESEED}")
         return self
@@ -158,7 +162,7 @@ RANGES = {
     "spool_max_jobs": (1, 10000),
 }
 BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 250000, 460800, 500000, 921600, 1000000)
-MAX_TEMPERATURES, MAX_TEMPERATURE, MAX_LENGTH, MAX_PRESEED = 16, 5.0, 20000, 4000
+MAX_TEMPERATURES, MAX_TEMPERATURE, MAX_LENGTH, MAX_PRESEED, MAX_KEEP_SUBJECT = 16, 5.0, 20000, 4000, 10.0
 
 
 def _get(config, dotted: str):

@@ -105,7 +105,7 @@ class Pipeline:
             job.stage = "writing the poem"
             caption = job.record["caption"]
             poem = voice.writer.write(caption, voice.temperatures, voice.length, preseed=voice.preseed,
-                                      rng_seed=job.record.get("rng_seed"))
+                                      rng_seed=job.record.get("rng_seed"), keep_subject=voice.keep_subject)
             job.lap("write_s")
             stanzas = [s.text for s in poem.stanzas]
             receipt = head + receipt_body(self.paper, stanzas, voice.name, job.id)

@@ -14,6 +14,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from models.captioners import Captioner, get_captioner
+from models.defaults import KEEP_SUBJECT
 from models.writer import Writer
 
 
@@ -26,6 +27,7 @@ class Voice:
     temperatures: list[float]
     length: int
     preseed: str | None = None
+    keep_subject: float = KEEP_SUBJECT   # nats of pull toward the caption's words
 
 
 def load_voices(config) -> list[Voice]:
@@ -40,7 +42,8 @@ def load_voices(config) -> list[Voice]:
         key = (v.model, v.precision)
         if key not in writers:
             writers[key] = Writer.load(v.model or None, precision=v.precision)
-        voices.append(Voice(v.name, writers[key], captioners[v.captioner], v.temperatures, v.length, v.preseed))
+        voices.append(Voice(v.name, writers[key], captioners[v.captioner], v.temperatures, v.length, v.preseed,
+                            v.keep_subject))
     return voices
 
 

@@ -16,6 +16,7 @@ import json
 import sys
 import time
 
+from .defaults import KEEP_SUBJECT, MAX_COPY, RETRIES
 from .train_options import add_train_arguments
 
 
@@ -42,9 +43,11 @@ def cmd_write(args) -> int:
     elif args.preseed is not None:
         preseed = args.preseed
     poem = writer.write(args.caption, args.temperatures, args.length, preseed=preseed,
-                        top_k=args.top_k, rng_seed=args.seed, max_copy=args.max_copy, retries=args.retries)
+                        top_k=args.top_k, rng_seed=args.seed, max_copy=args.max_copy, retries=args.retries,
+                        keep_subject=args.keep_subject)
     if args.json:
         print(json.dumps({"model": writer.name, "caption": poem.stanzas[0].caption, "dropped": poem.dropped,
+                          "keep_subject": poem.keep_subject,
                           "stanzas": [s.to_dict() for s in poem.stanzas],
                           "timings": dict(poem.timings, load_s=load_s)}, indent=2))
         return 0
@@ -116,8 +119,10 @@ def add_commands(sub) -> None:
     g.add_argument("--no-preseed", action="store_true", help="prime on the seed alone")
     w.add_argument("--top-k", type=int, help="sample only among the k likeliest characters")
     w.add_argument("--seed", type=int, help="random seed; the same seed writes the same poem (not the caption)")
-    w.add_argument("--max-copy", type=int, default=40, help="resample stanzas copying this many corpus chars")
-    w.add_argument("--retries", type=int, default=3, help="resampling attempts per copying stanza")
+    w.add_argument("--max-copy", type=int, default=MAX_COPY, help="resample stanzas copying this many corpus chars")
+    w.add_argument("--retries", type=int, default=RETRIES, help="resampling attempts per copying stanza")
+    w.add_argument("--keep-subject", type=float, default=KEEP_SUBJECT, metavar="NATS",
+                   help=f"pull toward the caption's words, so the subject comes back (default {KEEP_SUBJECT}; 0: none)")
     w.add_argument("--json", action="store_true", help="machine-readable output")
     w.set_defaults(func=cmd_write)
 

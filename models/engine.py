@@ -20,6 +20,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .subject import MAX_STATES
+
 
 class Draw:
     """Turns one step's logits into one character per row; shared by every sampling path.
@@ -32,6 +34,11 @@ class Draw:
     """
 
     def __init__(self, batch: int, vocab_size: int, device, space_id: int | None = None):
+        # the subject's pull (models/subject.py), in fixed-size tables so a CUDA graph keeps them
+        self.pull_trans = torch.zeros(MAX_STATES, vocab_size, dtype=torch.long, device=device)
+        self.pull_bias = torch.zeros(MAX_STATES, vocab_size, device=device)
+        self.pull_state = torch.zeros(batch, dtype=torch.long, device=device)
+        self.pulling = False
         self.inv_temps = torch.ones(batch, 1, device=device)
         self.greedy = torch.zeros(batch, dtype=torch.bool, device=device)
         self.run = torch.zeros(batch, dtype=torch.long, device=device)
@@ -40,7 +47,16 @@ class Draw:
         self.max_run: int | None = None
         self.top_k: int | None = None
 
-    def set(self, temperatures: list[float], top_k: int | None = None, max_space_run: int | None = None) -> "Draw":
+    def set(self, temperatures: list[float], top_k: int | None = None, max_space_run: int | None = None,
+            pull=None) -> "Draw":
+        self.pulling = pull is not None
+        if pull is not None:
+            S = pull.trans.size(0)
+            self.pull_trans.zero_()
+            self.pull_trans[:S].copy_(pull.trans)
+            self.pull_bias.zero_()
+            self.pull_bias[:S].copy_(pull.bias)
+            self.pull_state.fill_(pull.first)
         temps = torch.tensor(temperatures, dtype=torch.float32).unsqueeze(1)
         self.inv_temps.copy_(1.0 / temps.clamp_min(1e-6))
         self.greedy.copy_((temps <= 0).squeeze(1))
@@ -54,6 +70,10 @@ class Draw:
             self.ban[:, self.space_id] = self.run >= self.max_run
             logits = logits.masked_fill(self.ban, float("-inf"))
         scaled = logits * self.inv_temps
+        if self.pulling:   # nats toward the caption's words, the same at every temperature
+            pull = self.pull_bias[self.pull_state]
+            scaled = scaled + pull
+            logits = logits + pull
         if self.top_k:
             kth = scaled.topk(min(self.top_k, scaled.size(1)), dim=1).values[:, -1:]
             scaled = scaled.masked_fill(scaled < kth, float("-inf"))
@@ -63,6 +83,8 @@ class Draw:
         if self.max_run:
             is_space = nxt == self.space_id
             self.run.mul_(is_space).add_(is_space)
+        if self.pulling:
+            self.pull_state.copy_(self.pull_trans[self.pull_state, nxt])
         return nxt
 
 
@@ -167,12 +189,12 @@ class StepEngine:
 
     @torch.inference_mode()
     def generate(self, logits, state, temperatures: list[float], length: int, seeds: list[int],
-                 top_k: int | None = None) -> torch.Tensor:
+                 top_k: int | None = None, pull=None) -> torch.Tensor:
         """The engine's version of CharLSTM.generate: same streams, same characters."""
         dev = self.device
         uniforms = uniforms_for(seeds, length, dev)
         self.load(state)
-        self.draw.set(temperatures, top_k, self.model.max_space_run)
+        self.draw.set(temperatures, top_k, self.model.max_space_run, pull)
         out = torch.empty(self.B, length, dtype=torch.long, device=dev)
         cur = logits.float().expand(self.B, -1)
         if dev.type == "cuda":
@@ -190,7 +212,7 @@ class StepEngine:
         out[:, 0] = first
         if length == 1:
             return out
-        key = (top_k, self.draw.max_run)     # both are baked into the captured graph
+        key = (top_k, self.draw.max_run, self.draw.pulling)     # all three are baked into the captured graph
         if self.graph is None or self.graph[0] != key:
             self._capture(key)
         _, graph, ids_in, u_in, ids_out = self.graph
@@ -207,7 +229,7 @@ class StepEngine:
         ids_in = torch.zeros(self.B, dtype=torch.long, device=dev)
         u_in = torch.zeros(self.B, K, device=dev)
         ids_out = torch.zeros(self.B, K, dtype=torch.long, device=dev)
-        saved = [t.clone() for t in self.xh + self.c + [self.draw.run]]
+        saved = [t.clone() for t in self.xh + self.c + [self.draw.run, self.draw.pull_state]]
 
         def chunk():
             nxt = ids_in
@@ -225,7 +247,7 @@ class StepEngine:
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph):
             chunk()
-        for t, s in zip(self.xh + self.c + [self.draw.run], saved):
+        for t, s in zip(self.xh + self.c + [self.draw.run, self.draw.pull_state], saved):
             t.copy_(s)                   # the warm-up ran the steps: put the primed state back
         self.graph = (key, graph, ids_in, u_in, ids_out)
 

@@ -17,6 +17,7 @@ import torch
 
 from .checkpoint import load_checkpoint, save_checkpoint
 from .corpus import Corpus
+from .defaults import MAX_COPY
 from .errors import ModelError
 from .evaluate import stream_loss
 from .originality import NgramIndex
@@ -30,7 +31,7 @@ class ExportError(ModelError):
 
 
 def sample_preseed(model, index: NgramIndex | None, length: int, temperature: float = 0.6,
-                   candidates: int = 24, seed: int = 0, max_copy: int = 40) -> str:
+                   candidates: int = 24, seed: int = 0, max_copy: int = MAX_COPY) -> str:
     """The model's own paragraph that primes it best: verse-like (several lines of words, no
     digits, little indentation), original (passes the guard), and the likeliest to the model
     itself among the candidates."""

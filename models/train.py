@@ -12,6 +12,7 @@ best.safetensors; log.csv and loss.png follow along. Ctrl-C saves and exits clea
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import logging
 import math
@@ -38,6 +39,18 @@ log = logging.getLogger(__name__)
 class TrainError(ModelError, ValueError):
     """Training cannot start or resume as asked; the message says why."""
 LOG_FIELDS = ["step", "epoch", "lr", "train_loss", "val_loss", "chars_per_s", "elapsed_s"]
+
+
+def mixed_precision(wanted: bool, device: torch.device):
+    """bfloat16 autocast for the forward pass when asked and the GPU supports it: 1.3x faster
+    for 3x1024 and 1.9x for 2x2048 on an H100, no gain at 2x512 (shared/models/README.md).
+    The loss and the optimizer stay in float32."""
+    if not wanted:
+        return contextlib.nullcontext()
+    if device.type != "cuda" or not torch.cuda.is_bf16_supported():
+        log.warning("--amp needs a CUDA GPU with bfloat16; training in float32")
+        return contextlib.nullcontext()
+    return torch.autocast("cuda", dtype=torch.bfloat16)
 
 
 def _distributed() -> tuple[int, int]:
@@ -126,6 +139,7 @@ def train(args: argparse.Namespace) -> int:
             torch.save({"optimizer": opt.state_dict(), "step": step}, tmp)
             os.replace(tmp, out / "last.state.pt")
 
+    autocast = mixed_precision(args.amp, device)
     state, t0, window_loss, window_n = None, time.time(), 0.0, 0
     last_loss, val_loss = float("nan"), None
     t_window = time.time()
@@ -141,9 +155,10 @@ def train(args: argparse.Namespace) -> int:
             for group in opt.param_groups:
                 group["lr"] = lr
             x, y = (t.to(device) for t in batches.batch(step))
-            logits, state = net(x, state)
+            with autocast:
+                logits, state = net(x, state)
             state = tuple(s.detach() for s in state)
-            loss = F.cross_entropy(logits.flatten(0, 1), y.flatten())
+            loss = F.cross_entropy(logits.float().flatten(0, 1), y.flatten())
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if args.grad_clip > 0:

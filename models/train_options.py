@@ -38,3 +38,4 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     opt("--resume", help="checkpoint to continue from (its .state.pt sidecar restores the optimizer)")
     opt("--seed", type=int, default=0)
     opt("--threads", type=int, default=0, help="CPU threads (0: torch's default)")
+    opt("--amp", action="store_true", help="bfloat16 autocast on CUDA (faster for large models; ignored on CPU)")

@@ -21,11 +21,19 @@ from pathlib import Path
 
 from .charlstm import CharLSTM, trim_to_boundary
 from .checkpoint import load_checkpoint
-from .originality import NgramIndexError, NgramIndex
+from .originality import NgramIndex, NgramIndexError
+from .defaults import KEEP_SUBJECT, MAX_COPY, RETRIES
+from .subject import SubjectPull, recurring
 
 log = logging.getLogger(__name__)
 
 SHIPPED = Path(__file__).parent / "shipped" / "poetry.safetensors"
+
+
+def _sync(device) -> None:
+    if device.type == "cuda":
+        import torch
+        torch.cuda.synchronize(device)
 
 
 @dataclass
@@ -37,6 +45,7 @@ class Stanza:
     copied_span: int     # longest span found verbatim in the corpus (None: no index)
     attempts: int = 1
     original: bool = True
+    recurs: list[str] = field(default_factory=list)   # caption words that come back after the first line
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -47,6 +56,7 @@ class Poem:
     stanzas: list[Stanza]
     dropped: str = ""                       # seed characters outside the vocabulary
     timings: dict = field(default_factory=dict)  # seconds: prime, sample, guard
+    keep_subject: float = 0.0               # the pull toward the caption's words it was written with
 
 
 def index_path_for(checkpoint: Path) -> Path | None:
@@ -106,11 +116,15 @@ class Writer:
 
     def write(self, caption: str, temperatures: list[float], length: int = 400,
               preseed: str | None = None, top_k: int | None = None, rng_seed: int | None = None,
-              max_copy: int = 40, retries: int = 3) -> Poem:
+              max_copy: int = MAX_COPY, retries: int = RETRIES, keep_subject: float = KEEP_SUBJECT) -> Poem:
+        """One stanza per temperature, each starting with the caption. keep_subject: nats of
+        pull toward the caption's words (models/subject.py; 0: none)."""
         t0 = time.perf_counter()
         model = self.model
         caption, dropped = model.vocab.clean(caption)
         logits, state = self.prime(caption, self.preseed if preseed is None else preseed)
+        pull = SubjectPull(caption, model.vocab, keep_subject) if keep_subject > 0 else None
+        _sync(model.device)   # CUDA runs ahead of the host: time what was done, not what was queued
         t1 = time.perf_counter()
         base = secrets.randbits(31) if rng_seed is None else rng_seed
         B = len(temperatures)
@@ -119,12 +133,14 @@ class Writer:
         guard_s = 0.0
         for attempt in range(1 + retries):
             seeds = [base + attempt * B + i for i in todo]
-            rows = model.generate(logits, state, [temperatures[i] for i in todo], length, seeds, top_k)
+            rows = model.generate(logits, state, [temperatures[i] for i in todo], length, seeds, top_k,
+                                  pull=pull).tolist()   # waits for the device
             g0 = time.perf_counter()
-            for i, s, ids in zip(todo, seeds, rows.tolist()):
+            for i, s, ids in zip(todo, seeds, rows):
                 written = trim_to_boundary(model.vocab.decode(ids))
                 span = self.copied_span(written)
-                cand = Stanza(temperatures[i], caption + written, caption, s, span, attempt + 1)
+                cand = Stanza(temperatures[i], caption + written, caption, s, span, attempt + 1,
+                              recurs=recurring(caption, caption + written))
                 if best[i] is None or (span or 0) < (best[i].copied_span or 0):
                     best[i] = cand
                 best[i].attempts = attempt + 1
@@ -134,7 +150,9 @@ class Writer:
                 break
         for i in todo:
             best[i].original = False
-            log.warning("gave up on an original stanza at temperature %s after %d attempts: it copies "
-                        "%d characters from the corpus", temperatures[i], 1 + retries, best[i].copied_span)
+            if retries:
+                log.warning("gave up on an original stanza at temperature %s after %d attempts: it copies "
+                            "%d characters from the corpus", temperatures[i], 1 + retries, best[i].copied_span)
         t2 = time.perf_counter()
-        return Poem(best, dropped, {"prime_s": t1 - t0, "sample_s": t2 - t1 - guard_s, "guard_s": guard_s})
+        return Poem(best, dropped, {"prime_s": t1 - t0, "sample_s": t2 - t1 - guard_s, "guard_s": guard_s},
+                    keep_subject=keep_subject)

@@ -21,6 +21,8 @@ def test_write_json_is_machine_readable(tiny_checkpoint, capsys):
     for s in doc["stanzas"]:
         assert s["text"].startswith("A cold stone") and s["caption"] == "A cold stone"
         assert isinstance(s["copied_span"], int) and s["rng_seed"] >= 5
+        assert isinstance(s["recurs"], list)          # the caption words that came back after line one
+    assert doc["keep_subject"] == 2.5
     assert {"load_s", "prime_s", "sample_s", "guard_s"} <= set(doc["timings"])
 
 

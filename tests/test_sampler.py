@@ -7,7 +7,9 @@ from models.writer import Writer
 
 
 def sample(model, caption, temperatures, length, **options) -> list[str]:
-    """The stanzas' text, through the one writer (no pre-seed, no index)."""
+    """The stanzas' text, through the one writer (no pre-seed, no index, no subject pull:
+    test_subject.py tests the pull)."""
+    options.setdefault("keep_subject", 0)
     return [s.text for s in Writer(model).write(caption, temperatures, length, **options).stanzas]
 
 

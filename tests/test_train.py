@@ -96,3 +96,19 @@ def test_distributed_training_with_two_cpu_processes(corpus_file, tmp_path):
     assert len(rows) == 2 and float(rows[1]["val_loss"]) < float(rows[0]["val_loss"])
     meta = read_metadata(out / "last.safetensors")
     assert meta["train"]["step"] == 60 and meta["train"]["args"]["batch_size"] == 8
+
+
+@pytest.mark.skipif(not (__import__("torch").cuda.is_available() and __import__("torch").cuda.is_bf16_supported()),
+                    reason="needs a CUDA GPU with bfloat16")
+def test_amp_training_lowers_the_loss_on_cuda(corpus_file, tmp_path):
+    assert run_train(corpus_file, tmp_path / "amp", "--max-steps", "150", "--checkpoint-every", "50", "--amp") == 0
+    vals = [float(r["val_loss"]) for r in csv.DictReader(open(tmp_path / "amp" / "log.csv"))]
+    assert vals[-1] < vals[0] - 0.3, vals
+
+
+def test_amp_on_cpu_trains_in_float32_and_says_so(corpus_file, tmp_path, caplog):
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: --amp is real here")
+    assert run_train(corpus_file, tmp_path / "cpu", "--max-steps", "20", "--checkpoint-every", "20", "--amp") == 0
+    assert "--amp needs a CUDA GPU" in caplog.text
