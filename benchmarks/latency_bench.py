@@ -13,7 +13,7 @@ import argparse
 import statistics
 import tempfile
 
-import common  # noqa: F401  (puts the checkout on sys.path)
+import common   # also puts the checkout on sys.path
 
 from device.archive import Archive
 from device.camera import SimCamera
@@ -55,6 +55,7 @@ def main() -> None:
     for k in STAGES:
         print(f"{'  ' + k[:-2].replace('_', ' '):<26} {med[k]:>8.3f} {med[k] / med['total_s']:>6.0%}")
     print(f"{'whole job':<26} {med['total_s']:>8.3f} {'100%':>7}")
+    print(f"peak RSS {common.peak_rss_mb():.0f} MB")
 
 
 if __name__ == "__main__":
