@@ -12,7 +12,7 @@ and whether the class implies a person in the frame.
 The draft: the class's own name when COCO's captions use it (>= 5 times), else the nearest
 WordNet hypernym they use often (>= 20 times as a word, >= 10 as a two-word name): tabby -> cat,
 Italian greyhound -> dog, Indian elephant -> elephant; else the nearest name they use at all
-(whiptail -> lizard), else the class's own last word (koala). Then REVIEWED overrides what a
+(whiptail -> lizard), else the class's own last word (koala). Then the review (data/reviewed_words.tsv) overrides what a
 reader would say differently (espresso -> cup coffee, tripod -> camera tripod) and drops classes
 that are never the subject of a photo or are too often wrong (`-`).
 """
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import csv
 import json
 import re
 from pathlib import Path
@@ -40,94 +41,16 @@ GENERIC = {"object", "device", "clothing", "machine", "equipment", "container", 
            "organism", "kit", "patch", "commode", "hose", "plaque", "rig", "good", "instrument", "grand",
            "upright", "setup", "arm", "formation", "appliance", "slide", "track", "weight", "support"}
 
-# The review: ImageNet name -> concept words ("-" drops the class as a subject).
-REVIEWED = {
-    "espresso": "cup coffee", "cup": "cup coffee", "coffee mug": "coffee mug", "tripod": "camera tripod",
-    "moped": "motorcycle", "motor scooter": "motorcycle", "crash helmet": "motorcycle helmet",
-    "tabby": "cat", "tiger cat": "cat", "Persian cat": "cat", "Siamese cat": "cat", "Egyptian cat": "cat",
-    "dining table": "dining table", "plate": "plate food", "restaurant": "restaurant table",
-    "entertainment center": "living room television", "home theater": "living room television",
-    "television": "television", "monitor": "computer monitor", "screen": "computer monitor",
-    "desktop computer": "desk computer", "notebook": "laptop", "laptop": "laptop",
-    "microwave": "kitchen microwave", "refrigerator": "kitchen refrigerator", "dishwasher": "kitchen",
-    "stove": "kitchen stove", "Dutch oven": "kitchen pot", "washbasin": "bathroom sink",
-    "toilet seat": "bathroom toilet", "tub": "bathroom tub", "shower curtain": "bathroom shower",
-    "studio couch": "living room couch", "four-poster": "bedroom bed", "quilt": "bed blanket",
-    "bakery": "bakery", "Komodo dragon": "lizard", "pitcher": "water pitcher", "plane": "-",
-    "bubble": "bubbles", "punching bag": "punching bag", "lumbermill": "building", "slide rule": "-",
-    "scoreboard": "scoreboard", "switch": "light switch", "joystick": "joystick", "diaper": "diaper",
-    "jean": "person jeans", "menu": "menu", "ear": "corn", "rapeseed": "field flowers", "acorn": "acorn",
-    "hip": "berries", "buckeye": "nuts", "lesser panda": "red panda", "ashcan": "trash can", "confectionery": "store", "grocery store": "store food",
-    "ski": "skier snow", "dogsled": "dog snow", "alp": "snowy mountain", "snowmobile": "snow",
-    "ballplayer": "baseball player", "scuba diver": "diver water", "groom": "man suit",
-    "sandbar": "beach", "seashore": "beach ocean", "lakeside": "lake", "promontory": "ocean",
-    "cliff": "mountain", "valley": "valley", "volcano": "mountain", "geyser": "water",
-    "pizza": "pizza", "cheeseburger": "burger", "hotdog": "hot dog", "bagel": "bagel",
-    "French loaf": "bread", "trifle": "cake dessert", "ice cream": "ice cream",
-    "Granny Smith": "apple", "banana": "banana", "orange": "orange", "lemon": "lemon",
-    "broccoli": "broccoli", "head cabbage": "vegetables", "cauliflower": "vegetables", "zucchini": "vegetables",
-    "traffic light": "traffic light", "street sign": "street sign", "parking meter": "parking meter",
-    "passenger car": "train", "streetcar": "train", "electric locomotive": "train", "steam locomotive": "train",
-    "freight car": "train", "bullet train": "train", "trolleybus": "bus", "school bus": "bus",
-    "minibus": "bus", "airliner": "airplane", "warplane": "airplane", "wing": "airplane",
-    "airship": "airplane", "speedboat": "boat", "canoe": "boat", "gondola": "boat", "fireboat": "boat",
-    "lifeboat": "boat", "catamaran": "boat", "trimaran": "boat", "yawl": "boat", "schooner": "boat",
-    "pirate": "boat", "container ship": "ship", "liner": "ship", "wreck": "boat",
-    "mountain bike": "bicycle", "tricycle": "bicycle", "bicycle-built-for-two": "bicycle",
-    "unicycle": "bicycle", "tandem": "bicycle", "sports car": "car", "convertible": "car",
-    "cab": "taxi car", "limousine": "car", "jeep": "car", "minivan": "car", "police van": "car",
-    "racer": "car", "beach wagon": "car", "car wheel": "car", "grille": "car", "pickup": "truck",
-    "tow truck": "truck", "trailer truck": "truck", "fire engine": "fire truck", "garbage truck": "truck",
-    "moving van": "truck", "umbrella": "umbrella", "kite": "bird", "teddy": "teddy bear",
-    "bow tie": "man tie", "Windsor tie": "man tie", "suit": "man suit", "jersey": "person shirt",
-    "sweatshirt": "person shirt", "cardigan": "person sweater", "sunglass": "person sunglasses",
-    "sunglasses": "person sunglasses", "wig": "person", "lipstick": "woman", "mask": "person mask",
-    "swimming trunks": "person swimming", "bikini": "woman beach", "maillot": "woman swimsuit",
-    "miniskirt": "woman skirt", "gown": "woman dress", "abaya": "woman", "kimono": "woman",
-    "fur coat": "woman coat", "trench coat": "person coat", "lab coat": "person coat",
-    "military uniform": "soldier uniform", "academic gown": "person gown", "mortarboard": "graduate",
-    "cowboy hat": "man cowboy hat", "sombrero": "man hat", "football helmet": "football player",
-    "tennis ball": "tennis ball", "racket": "tennis racket", "baseball": "baseball",
-    "basketball": "basketball", "soccer ball": "soccer ball", "volleyball": "volleyball",
-    "rugby ball": "ball", "croquet ball": "ball", "golf ball": "golf ball", "ping-pong ball": "ball",
-    "snorkel": "person water", "paddle": "person paddle boat", "surfboard": "surfboard",
-    "water ski": "water skier", "bobsled": "snow", "horizontal bar": "gymnast", "parallel bars": "gymnast",
-    "balance beam": "gymnast", "puck": "hockey", "crutch": "person", "stretcher": "person",
-    "kite (bird of prey)": "bird", "hen": "chicken", "cock": "chicken", "ox": "cow", "water buffalo": "cow",
-    "bison": "cow", "ram": "sheep", "bighorn": "sheep", "sorrel": "horse", "zebra": "zebra",
-    "African elephant": "elephant", "Indian elephant": "elephant", "tusker": "elephant",
-    "brown bear": "bear", "American black bear": "bear", "ice bear": "polar bear", "sloth bear": "bear",
-    "giant panda": "panda bear", "hippopotamus": "hippo", "pot": "plant pot", "vase": "flowers vase",
-    "daisy": "flowers", "bell pepper": "vegetables", "cucumber": "vegetables", "mushroom": "mushrooms",
-    "pool table": "pool table", "park bench": "park bench", "library": "library books",
-    "bookshop": "books store", "bookcase": "bookshelf books", "book jacket": "book", "comic book": "book",
-    "wall clock": "clock wall", "analog clock": "clock", "digital clock": "clock", "clock tower": "clock tower",
-    "street clock": "street clock", "cellular telephone": "cell phone", "dial telephone": "telephone",
-    "pay-phone": "telephone", "iPod": "phone", "hand-held computer": "phone", "remote control": "remote control",
-    "computer keyboard": "computer keyboard", "typewriter keyboard": "keyboard", "mouse": "computer mouse",
-    "toaster": "toaster", "hair spray": "bottle", "toothbrush": "toothbrush", "scissors": "scissors",
-    "pop bottle": "bottle", "beer bottle": "beer bottle", "wine bottle": "wine bottle", "water bottle": "water bottle",
-    "red wine": "glass wine", "beer glass": "glass beer", "goblet": "glass", "wooden spoon": "spoon",
-    "spatula": "kitchen", "ladle": "spoon", "frying pan": "pan", "wok": "pan", "caldron": "pot",
-    "backpack": "backpack", "purse": "purse", "mailbag": "bag", "plastic bag": "bag", "suitcase": "luggage",
-    "fire screen": "fireplace", "window screen": "window", "window shade": "window", "sliding door": "door",
-    "shoji": "window", "doormat": "door", "prayer rug": "rug", "quill": "pen",
-    "ballpoint": "pen", "fountain pen": "pen", "rule": "ruler",
-    "web site": "-", "envelope": "-", "honeycomb": "-", "jigsaw puzzle": "-", "crossword puzzle": "-",
-    "chain mail": "-", "shield": "-", "maze": "-", "tile roof": "roof", "mosquito net": "bed net",
-    "chainlink fence": "fence", "picket fence": "fence", "worm fence": "fence", "stone wall": "stone wall",
-    "steel arch bridge": "bridge", "suspension bridge": "bridge", "viaduct": "bridge", "pier": "pier",
-    "dock": "boats dock", "boathouse": "boat house", "breakwater": "water", "dam": "water",
-    "traffic cone": "-", "manhole cover": "street", "street lamp": "-", "spotlight": "light",
-    "lampshade": "lamp", "table lamp": "lamp", "candle": "candles", "matchstick": "-",
-    "barbershop": "barber shop", "tobacco shop": "store", "toyshop": "toy store", "shoe shop": "store",
-    "butcher shop": "store", "planetarium": "building", "mosque": "building", "church": "church",
-    "palace": "building", "monastery": "building", "castle": "castle", "triumphal arch": "building",
-    "prison": "building", "cinema": "building", "greenhouse": "greenhouse", "patio": "patio",
-    "obelisk": "monument", "totem pole": "pole", "flagpole": "flag pole", "pole": "pole",
-    "bannister": "stairs", "carousel": "carousel", "jinrikisha": "cart", "horse cart": "horse cart",
-    "oxcart": "cart", "shopping cart": "cart", "barrow": "cart",
-}
+# The review: ImageNet name -> concept words ("-" drops the class as a subject), one per line
+# in data/reviewed_words.tsv, written by hand where the draft read wrong.
+REVIEWED_FILE = Path(__file__).parent / "data" / "reviewed_words.tsv"
+
+
+def read_reviewed(path: Path = REVIEWED_FILE) -> dict[str, str]:
+    with open(path, newline="") as f:
+        return {r["name"]: r["words"] for r in csv.DictReader(f, delimiter="\t")}
+
+
 PEOPLE_CLASSES = {  # classes whose photos nearly always show a person, wearing or using the thing
     "ballplayer", "scuba diver", "groom", "bow tie", "Windsor tie", "suit", "jersey", "sweatshirt",
     "cardigan", "sunglass", "sunglasses", "wig", "lipstick", "mask", "swimming trunks", "bikini",
@@ -208,12 +131,13 @@ def _nearest_common_name(chain: list[str], synsets, counts) -> str:
 
 
 def draft(wnids: list[str], synsets, counts) -> list[tuple]:
+    reviewed = read_reviewed()
     rows = []
     for i, wnid in enumerate(wnids):
         chain = ancestors(wnid[1:], synsets)
         name = synsets[chain[0]][0][0]
         words = _nearest_common_name(chain, synsets, counts)
-        words = REVIEWED.get(name, words)
+        words = reviewed.get(name, words)
         person = PERSON in chain or name in PEOPLE_CLASSES
         rows.append((i, wnid, name, words, coco_category(words) if words != "-" else "-", int(person)))
     return rows
