@@ -11,15 +11,21 @@ loudly on anything else, so a new command can't slip into a receipt unnoticed.
 from __future__ import annotations
 
 import io
+import string
+from pathlib import Path
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from ..errors import DeviceError
 
-CELL_W, CELL_H = 12, 24   # font A, in dots
+CELLS = {0: (12, 24), 1: (9, 17)}   # font A, font B
+LINE_SPACING = 30          # dots a line feed advances until ESC 3 says otherwise (ESC 2: back to this)
+GLYPHS = Path(__file__).parent / "data"   # made by make_glyphs.py from DejaVu Sans Mono
+PAD = 2                    # blank margin around each glyph in the atlas
+PRINTABLE = "".join(c for c in string.printable if c.isprintable())   # the atlas's order
 
 
 class DecodeError(DeviceError, ValueError):
@@ -34,6 +40,8 @@ class Style:
     height: int = 1
     align: int = 0            # 0 left, 1 centre, 2 right
     invert: bool = False
+    font: int = 0             # 0: font A (12 x 24), 1: font B (9 x 17)
+    spacing: int = LINE_SPACING
 
 
 @dataclass
@@ -79,6 +87,7 @@ def decode(data: bytes) -> Decoded:
                 style = Style()
                 i += 2
             elif cmd == b"\x1b2":
+                style.spacing = LINE_SPACING
                 i += 2
             elif cmd in _ONE_ARG:
                 if i + 2 >= n:
@@ -152,7 +161,8 @@ def completion(sent: bytes | memoryview, n: int) -> bytes:
 
 
 def _apply(cmd: bytes, arg: int, style: Style, doc: Decoded) -> None:
-    if cmd == b"\x1b!":   # print mode: bold, double height/width, underline
+    if cmd == b"\x1b!":   # print mode: font, bold, double height/width, underline
+        style.font = arg & 1
         style.bold, style.height = bool(arg & 0x08), 2 if arg & 0x10 else 1
         style.width, style.underline = 2 if arg & 0x20 else 1, bool(arg & 0x80)
     elif cmd in (b"\x1bE", b"\x1bG"):
@@ -165,24 +175,30 @@ def _apply(cmd: bytes, arg: int, style: Style, doc: Decoded) -> None:
         style.width, style.height = (arg >> 4) + 1, (arg & 0x0F) + 1
     elif cmd == b"\x1dB":
         style.invert = bool(arg & 1)
+    elif cmd == b"\x1bM":
+        style.font = arg % 48 if arg >= 48 else arg & 1
+    elif cmd == b"\x1b3":
+        style.spacing = arg
     elif cmd == b"\x1bd":
-        doc.ops.append(("feed", arg * CELL_H))
+        doc.ops.append(("feed", arg * style.spacing))
     elif cmd == b"\x1bJ":
         doc.ops.append(("feed", arg))
 
 
-@lru_cache(maxsize=512)
-def _glyph(ch: str, bold: bool) -> Image.Image:
-    """One character in a font-A cell (12 x 24 dots); wider or taller text stretches it."""
-    try:
-        font = ImageFont.load_default(size=20)
-    except TypeError:  # Pillow < 10.1
-        font = ImageFont.load_default()
-    cell = Image.new("L", (CELL_W, CELL_H), 255)
-    d = ImageDraw.Draw(cell)
-    for dx in ((0, 1) if bold else (0,)):
-        d.text((dx, 1), ch, font=font, fill=0)
-    return cell.point(lambda v: 0 if v < 128 else 255).convert("1")
+@lru_cache(maxsize=None)
+def _atlas(font: int, bold: bool) -> Image.Image:
+    return Image.open(GLYPHS / f"font_{'ab'[font]}{'_bold' if bold else ''}.png").convert("1")
+
+
+@lru_cache(maxsize=1024)
+def _glyph(ch: str, bold: bool, font: int = 0) -> Image.Image:
+    """One character in its font's cell, from the atlas; a character outside printable ASCII
+    (another code page's letter) shows as '?'."""
+    w, h = CELLS[font]
+    k = PRINTABLE.find(ch)
+    k = PRINTABLE.index("?") if k < 0 else k
+    x = k * (w + 2 * PAD) + PAD
+    return _atlas(font, bold).crop((x, PAD, x + w, PAD + h))
 
 
 def render(doc: Decoded, width: int) -> Image.Image:
@@ -191,23 +207,26 @@ def render(doc: Decoded, width: int) -> Image.Image:
     line: list[tuple[str, Style]] = []
 
     def end_line(st: Style):
-        h = max([CELL_H * s.height for _, s in line] or [CELL_H * st.height])
+        """One printed line: characters top-aligned, the feed its line spacing (or the tallest
+        character, when that is taller), as paper advances."""
+        tallest = max([CELLS[s.font][1] * s.height for _, s in line] or [CELLS[st.font][1] * st.height])
+        h = max(tallest, st.spacing)
         img = Image.new("1", (width, h), 1)
         d = ImageDraw.Draw(img)
-        total = sum(len(t) * CELL_W * s.width for t, s in line)
+        total = sum(len(t) * CELLS[s.font][0] * s.width for t, s in line)
         align = line[0][1].align if line else st.align
         x = {0: 0, 1: max(0, (width - total) // 2), 2: max(0, width - total)}[align]
         for t, s in line:
+            w, gh = CELLS[s.font][0] * s.width, CELLS[s.font][1] * s.height
             for ch in t:
-                w = CELL_W * s.width
                 if x + w > width:
                     break
-                glyph = _glyph(ch, s.bold).resize((w, CELL_H * s.height))
+                glyph = _glyph(ch, s.bold, s.font).resize((w, gh))
                 if s.invert:
                     glyph = glyph.point(lambda v: 255 - v)
-                img.paste(glyph, (x, h - CELL_H * s.height))
+                img.paste(glyph, (x, tallest - gh))
                 if s.underline:
-                    d.line([x, h - 2, x + w, h - 2], fill=0, width=2)
+                    d.line([x, tallest - 2, x + w, tallest - 2], fill=0, width=2)
                 x += w
         pieces.append((h, img))
         line.clear()

@@ -1,0 +1,62 @@
+"""Make the preview's bitmap fonts: every printable ASCII character in a thermal printer's
+character cell, drawn once from DejaVu Sans Mono and kept as data (device/printer/data/).
+
+    python -m device.printer.make_glyphs [--font-dir /usr/share/fonts/truetype/dejavu]
+
+Font A is 12 x 24 dots and font B 9 x 17, as on ESC/POS printers. Each glyph is stored in its
+cell with a PAD-dot blank margin on every side: the script fails if any ink would fall in the
+margin, so a glyph is never clipped, and tests/test_preview.py checks the margins stay blank.
+DejaVu fonts are free (Bitstream Vera licence); data/README.md says where the glyphs come from.
+"""
+from __future__ import annotations
+
+import argparse
+import string
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+OUT = Path(__file__).parent / "data"
+CHARS = "".join(c for c in string.printable if c.isprintable())   # the 95 printable ASCII characters
+PAD = 2
+FONTS = {"a": (12, 24, 20), "b": (9, 17, 14)}   # cell width, height, pixel size of the font
+
+
+def glyph(font: ImageFont.FreeTypeFont, ch: str, w: int, h: int) -> Image.Image:
+    """The character centred in a padded cell, thresholded to black and white."""
+    cell = Image.new("L", (w + 2 * PAD, h + 2 * PAD), 255)
+    left, top, right, bottom = font.getbbox(ch)
+    ascent, descent = font.getmetrics()
+    x = PAD + (w - font.getlength(ch)) / 2
+    y = PAD + (h - ascent - descent) / 2
+    ImageDraw.Draw(cell).text((x, y), ch, font=font, fill=0)
+    bw = cell.point(lambda v: 0 if v < 128 else 255)
+    inner = bw.crop((PAD, PAD, PAD + w, PAD + h))
+    ink_all, ink_in = bw.histogram()[0], inner.histogram()[0]
+    if ink_all != ink_in:
+        raise ValueError(f"{ch!r} does not fit a {w}x{h} cell at this font size")
+    return bw
+
+
+def atlas(path: Path, w: int, h: int, size: int) -> Image.Image:
+    font = ImageFont.truetype(str(path), size)
+    sheet = Image.new("L", ((w + 2 * PAD) * len(CHARS), h + 2 * PAD), 255)
+    for i, ch in enumerate(CHARS):
+        sheet.paste(glyph(font, ch, w, h), (i * (w + 2 * PAD), 0))
+    return sheet.convert("1")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--font-dir", default="/usr/share/fonts/truetype/dejavu")
+    args = p.parse_args()
+    OUT.mkdir(exist_ok=True)
+    for name, (w, h, size) in FONTS.items():
+        for weight, file in (("", "DejaVuSansMono.ttf"), ("_bold", "DejaVuSansMono-Bold.ttf")):
+            out = OUT / f"font_{name}{weight}.png"
+            atlas(Path(args.font_dir) / file, w, h, size).save(out, optimize=True)
+            print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
