@@ -55,7 +55,14 @@ def profile_media(name: str) -> dict:
 
 
 def _printer(paper: Paper) -> Dummy:
-    return Dummy(profile=paper.profile)
+    """python-escpos's printer, writing in code page 437 alone. Left to itself it starts on
+    the profile's first-listed page (Katakana on an Epson) and switches pages mid-receipt at
+    the first accented letter; page 0 is CP437 on every profile, so ESC t 0 once, then never
+    another switch: what CP437 cannot print becomes '?'."""
+    p = Dummy(profile=paper.profile)
+    p.magic.encoder.codepages["CP437"] = 0   # profiles list CP437 under several numbers; 0 is the standard one
+    p.magic.force_encoding("CP437")
+    return p
 
 
 def dithered(rgb: np.ndarray, width: int) -> Image.Image:

@@ -1,5 +1,6 @@
-"""Make the preview's bitmap fonts: every printable ASCII character in a thermal printer's
-character cell, drawn once from DejaVu Sans Mono and kept as data (device/printer/data/).
+"""Make the preview's bitmap fonts: every character code page 437 prints (the receipt's code
+page) in a thermal printer's character cell, drawn once from DejaVu Sans Mono and kept as
+data (device/printer/data/).
 
     python -m device.printer.make_glyphs [--font-dir /usr/share/fonts/truetype/dejavu]
 
@@ -11,14 +12,14 @@ DejaVu fonts are free (Bitstream Vera licence); data/README.md says where the gl
 from __future__ import annotations
 
 import argparse
-import string
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-OUT = Path(__file__).parent / "data"
-CHARS = "".join(c for c in string.printable if c.isprintable())   # the 95 printable ASCII characters
-PAD = 2
+from .preview import GLYPHS as OUT
+from .preview import PAD
+from .preview import PRINTABLE as CHARS   # one definition of the atlas's order
+
 FONTS = {"a": (12, 24, 20), "b": (9, 17, 14)}   # cell width, height, pixel size of the font
 
 
@@ -39,10 +40,17 @@ def glyph(font: ImageFont.FreeTypeFont, ch: str, w: int, h: int) -> Image.Image:
 
 
 def atlas(path: Path, w: int, h: int, size: int) -> Image.Image:
-    font = ImageFont.truetype(str(path), size)
+    """All CHARS side by side; a glyph too tall for the cell at `size` (capitals with accents
+    in font B) is drawn a little smaller, never clipped."""
     sheet = Image.new("L", ((w + 2 * PAD) * len(CHARS), h + 2 * PAD), 255)
     for i, ch in enumerate(CHARS):
-        sheet.paste(glyph(font, ch, w, h), (i * (w + 2 * PAD), 0))
+        for s in range(size, size - 6, -1):
+            try:
+                sheet.paste(glyph(ImageFont.truetype(str(path), s), ch, w, h), (i * (w + 2 * PAD), 0))
+                break
+            except ValueError:
+                if s == size - 5:
+                    raise
     return sheet.convert("1")
 
 

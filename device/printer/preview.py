@@ -11,7 +11,6 @@ loudly on anything else, so a new command can't slip into a receipt unnoticed.
 from __future__ import annotations
 
 import io
-import string
 from pathlib import Path
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -25,7 +24,8 @@ CELLS = {0: (12, 24), 1: (9, 17)}   # font A, font B
 LINE_SPACING = 30          # dots a line feed advances until ESC 3 says otherwise (ESC 2: back to this)
 GLYPHS = Path(__file__).parent / "data"   # made by make_glyphs.py from DejaVu Sans Mono
 PAD = 2                    # blank margin around each glyph in the atlas
-PRINTABLE = "".join(c for c in string.printable if c.isprintable())   # the atlas's order
+# what the atlases hold, in order: printable ASCII, then the upper half of code page 437
+PRINTABLE = bytes(range(32, 127)).decode("cp437") + bytes(range(128, 256)).decode("cp437")
 
 
 class DecodeError(DeviceError, ValueError):
@@ -192,8 +192,8 @@ def _atlas(font: int, bold: bool) -> Image.Image:
 
 @lru_cache(maxsize=1024)
 def _glyph(ch: str, bold: bool, font: int = 0) -> Image.Image:
-    """One character in its font's cell, from the atlas; a character outside printable ASCII
-    (another code page's letter) shows as '?'."""
+    """One character in its font's cell, from the atlas; one code page 437 cannot print shows
+    as '?', as it does on paper."""
     w, h = CELLS[font]
     k = PRINTABLE.find(ch)
     k = PRINTABLE.index("?") if k < 0 else k
