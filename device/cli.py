@@ -18,10 +18,14 @@ import time
 
 def _layers(args) -> dict | None:
     """The config layers the command line adds over the file: dev mode's, when --dev."""
-    from device.config import dev_layer
+    from device.config import ConfigError, dev_layer
+    images, webcam = getattr(args, "images", None), getattr(args, "webcam", False)
     if not getattr(args, "dev", False):
+        if args.out or images or webcam:
+            raise ConfigError("--out, --images and --webcam apply with --dev only; outside dev mode the "
+                              "config's archive_dir, [printer] and [camera] say where things go")
         return None
-    return dev_layer(args.out, getattr(args, "images", None) or "", getattr(args, "webcam", False))
+    return dev_layer(args.out or "narrator-out", images or "", webcam)
 
 
 def _device_config(args):
@@ -45,13 +49,13 @@ def cmd_run(args) -> int:
     noted = early_signals()
     config = _device_config(args)
     log = logging.getLogger("narrator")
-    log.info("config: %s", config)
+    log.info("config: %s", config.summary())
     with StateLock(config.archive_dir, "this run"):   # one daemon per archive, taken before anything slow
         daemon = Daemon.from_config(config)
         daemon.handle_signals(args.config, _layers(args), early=noted)
         if args.dev:
-            print("dev mode: press Enter to take a photo, r + Enter to reprint, 0-9 + Enter to turn the "
-                  f"knob, q to quit. Receipts go to {args.out}/receipts", file=sys.stderr)
+            print("dev mode: Enter takes a photo; r + Enter reprints; 0-9 + Enter turns the knob; "
+                  f"q + Enter quits. Receipts go to {config.printer.out_dir}", file=sys.stderr)
         daemon.run()
     printed = sum(r.status == "printed" for r in daemon.results)
     print(f"{printed} of {len(daemon.results)} jobs printed", file=sys.stderr)
@@ -86,7 +90,9 @@ def cmd_print_test(args) -> int:
     printer.begin(time.strftime("print-test-%Y%m%d-%H%M%S"))
     try:
         printer.send(print_test_receipt(paper, config.installation, printer.describe(), time.strftime("%Y-%m-%d %H:%M")))
-        print(printer.end() or f"sent to {printer.describe()}")
+        produced = printer.end()
+        print(f"test receipt: {produced['png']} (its bytes: {produced['bin']})" if produced
+              else f"test receipt sent to {printer.describe()}")
     except PrinterError as e:
         print(f"narrator print-test: {e}", file=sys.stderr)
         return 1
@@ -120,27 +126,46 @@ def cmd_soak(args) -> int:
     return 0 if accounted and not report.corrupt and not report.duplicated else 1
 
 
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+    try:
+        return installed("narrated-reality")
+    except PackageNotFoundError:
+        return "(not installed: run from a checkout)"
+
+
+def existing_folder(text: str) -> str:
+    from pathlib import Path
+    if not Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is not a folder")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from models.arguments import existing_file, number
+    from models.defaults import MAX_LENGTH
     p = argparse.ArgumentParser(prog="narrator", description="A narrated-reality camera: photo -> caption -> poem -> receipt.")
     p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     sub = p.add_subparsers(dest="command", required=True)
     from models.cli import add_commands
     add_commands(sub)
 
     def device_args(q, images: bool = True):
-        q.add_argument("--config", help="TOML config file (default: built-in defaults)")
+        q.add_argument("--config", type=existing_file, help="TOML config file (default: built-in defaults)")
         q.add_argument("--dev", action="store_true", help="simulated camera and printer, keyboard controls")
-        q.add_argument("--out", default="narrator-out", help="dev mode: folder for receipts and archive")
+        q.add_argument("--out", help="with --dev: folder for receipts and archive (default narrator-out)")
         if images:
-            q.add_argument("--images", help="dev mode: a folder of images to use as camera frames")
-            q.add_argument("--webcam", action="store_true", help="dev mode: use the laptop's webcam")
+            q.add_argument("--images", type=existing_folder, help="with --dev: a folder of images to use as camera frames")
+            q.add_argument("--webcam", action="store_true", help="with --dev: use the laptop's webcam")
 
     r = sub.add_parser("run", help="run the device: press -> photo -> caption -> poem -> receipt")
     device_args(r)
     r.set_defaults(func=cmd_run)
     s_ = sub.add_parser("snap", help="one job now, no button")
     device_args(s_)
-    s_.add_argument("--image", help="use this image file instead of the camera")
+    s_.add_argument("--image", type=existing_file, help="use this image file instead of the camera")
     s_.set_defaults(func=cmd_snap)
     pt = sub.add_parser("print-test", help="print a test receipt (styles, a grey ramp, the character set)")
     device_args(pt, images=False)
@@ -150,10 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.set_defaults(func=cmd_doctor)
 
     so = sub.add_parser("soak", help="many presses with injected faults; every press must be accounted for")
-    so.add_argument("--presses", type=int, default=1000)
-    so.add_argument("--seed", type=int, default=1)
-    so.add_argument("--length", type=int, default=120, help="characters per stanza")
-    so.add_argument("--model", help="checkpoint (default: the shipped model)")
+    so.add_argument("--presses", type=number(int, 1, 1_000_000), default=1000)
+    so.add_argument("--seed", type=number(int, 0, 2**31 - 1), default=1)
+    so.add_argument("--length", type=number(int, 1, MAX_LENGTH), default=120, help="characters per stanza")
+    so.add_argument("--model", type=existing_file, help="checkpoint (default: the shipped model)")
     so.add_argument("--out", help="keep the soak's archive and receipts here")
     so.set_defaults(func=cmd_soak)
 

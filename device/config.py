@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from models.captioners import NAMES as CAPTIONERS
-from models.defaults import KEEP_SUBJECT
+from models.defaults import (KEEP_SUBJECT, MAX_KEEP_SUBJECT, MAX_LENGTH, MAX_PRESEED, MAX_TEMPERATURE,
+                             MAX_TEMPERATURES)
 
 from .errors import DeviceError
 
@@ -101,6 +102,13 @@ class Config:
     knob_hysteresis: float = 0.04   # knob travel past a voice boundary before the voice changes
     spool_max_jobs: int = 50        # receipts waiting for the printer; when full the oldest expires
 
+    def summary(self) -> str:
+        """One line for the log: what runs where (the whole config is in the file)."""
+        voices = ", ".join(f"{v.name} ({v.captioner}, {len(v.temperatures)} x {v.length})" for v in self.voices)
+        return (f"camera {self.camera.backend or '(default)'}, printer {self.printer.backend or '(default)'} "
+                f"{self.printer.profile}, controls {self.controls.backend or '(default)'}, "
+                f"archive {self.archive_dir}, voices: {voices}")
+
     def check(self) -> "Config":
         choices = {"camera.backend": (self.camera.backend, {"", "opencv", "sim"}),
                    "controls.backend": (self.controls.backend, {"", "serial", "keyboard", "none"}),
@@ -162,7 +170,6 @@ RANGES = {
     "spool_max_jobs": (1, 10000),
 }
 BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 250000, 460800, 500000, 921600, 1000000)
-MAX_TEMPERATURES, MAX_TEMPERATURE, MAX_LENGTH, MAX_PRESEED, MAX_KEEP_SUBJECT = 16, 5.0, 20000, 4000, 10.0
 
 
 def _get(config, dotted: str):

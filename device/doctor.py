@@ -49,13 +49,16 @@ def run_checks(config):
         yield True, "serial ports", ", ".join(ports) if ports else "none found (no Arduino or serial printer plugged in)"
     except Exception as e:
         yield False, "serial ports", f"cannot list serial ports: {e}"
-    archive = Path(config.archive_dir)
-    archive.mkdir(parents=True, exist_ok=True)
-    from device.statelock import holder
-    pid = holder(archive)   # doctor only reads, so it runs beside the daemon and says so
-    yield True, "daemon", f"running on this archive (PID {pid})" if pid else "not running on this archive"
-    yield from _archive_checks(archive)
-    free = shutil.disk_usage(archive).free / 2**20
+    archive = Path(config.archive_dir)   # doctor only reads: it creates nothing, not even this folder
+    if archive.is_dir():
+        from device.statelock import holder
+        pid = holder(archive)   # so it runs beside the daemon and says so
+        yield True, "daemon", f"running on this archive (PID {pid})" if pid else "not running on this archive"
+        yield from _archive_checks(archive)
+    else:
+        yield True, "archive", f"{archive} does not exist yet: `narrator run` creates it"
+    existing = next(p for p in (archive, *archive.parents) if p.exists())
+    free = shutil.disk_usage(existing).free / 2**20
     yield free > 500, "disk", f"{free:,.0f} MiB free for the archive in {archive}" + (
         "" if free > 500 else ": free some space, or the archive will fill the disk")
 

@@ -11,23 +11,13 @@ parser imports nothing heavy; each command imports what it needs when it runs.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
 
-from .defaults import KEEP_SUBJECT, MAX_COPY, RETRIES
+from .arguments import existing_file, existing_path, number, temperatures
+from .defaults import KEEP_SUBJECT, MAX_COPY, MAX_KEEP_SUBJECT, MAX_LENGTH, RETRIES
 from .train_options import add_train_arguments
-
-
-def _temperatures(s: str) -> list[float]:
-    try:
-        temps = [float(t) for t in s.split(",") if t.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"temperatures must be numbers separated by commas, got {s!r}")
-    if not temps or any(t < 0 for t in temps):
-        raise argparse.ArgumentTypeError("give at least one temperature, each >= 0 (0 = greedy)")
-    return temps
 
 
 def cmd_write(args) -> int:
@@ -109,25 +99,27 @@ def add_commands(sub) -> None:
     """Add the model commands to `narrator`'s subparsers."""
     w = sub.add_parser("write", help="write one stanza per temperature from a seed text")
     w.add_argument("caption", metavar="CAPTION", help="the text each stanza starts with")
-    w.add_argument("--temperatures", type=_temperatures, default=[0.3, 0.5, 0.7, 0.9],
-                   help="comma-separated; 0 = greedy (default 0.3,0.5,0.7,0.9)")
-    w.add_argument("--length", type=int, default=400, help="generated characters per stanza, the seed not counted")
-    w.add_argument("--model", help="checkpoint (default: the shipped poetry model)")
+    w.add_argument("--temperatures", type=temperatures, default=[0.3, 0.5, 0.7, 0.9],
+                   help="comma-separated, each 0..5; 0 = greedy (default 0.3,0.5,0.7,0.9)")
+    w.add_argument("--length", type=number(int, 1, MAX_LENGTH), default=400,
+                   help=f"generated characters per stanza, the caption not counted (1..{MAX_LENGTH})")
+    w.add_argument("--model", type=existing_file, help="checkpoint (default: the shipped poetry model)")
     g = w.add_mutually_exclusive_group()
     g.add_argument("--preseed", help="pre-seed text (default: the model's own)")
-    g.add_argument("--preseed-file", help="read the pre-seed from a file")
-    g.add_argument("--no-preseed", action="store_true", help="prime on the seed alone")
-    w.add_argument("--top-k", type=int, help="sample only among the k likeliest characters")
-    w.add_argument("--seed", type=int, help="random seed; the same seed writes the same poem (not the caption)")
-    w.add_argument("--max-copy", type=int, default=MAX_COPY, help="resample stanzas copying this many corpus chars")
-    w.add_argument("--retries", type=int, default=RETRIES, help="resampling attempts per copying stanza")
-    w.add_argument("--keep-subject", type=float, default=KEEP_SUBJECT, metavar="NATS",
+    g.add_argument("--preseed-file", type=existing_file, help="read the pre-seed from a file")
+    g.add_argument("--no-preseed", action="store_true", help="prime on the caption alone")
+    w.add_argument("--top-k", type=number(int, 1), help="sample only among the k likeliest characters")
+    w.add_argument("--seed", type=number(int, 0, 2**31 - 1), help="random seed; the same seed writes the same poem (not the caption)")
+    w.add_argument("--max-copy", type=number(int, 20), default=MAX_COPY,
+                   help="resample stanzas copying this many corpus chars (>= 20, the index's n-gram)")
+    w.add_argument("--retries", type=number(int, 0, 20), default=RETRIES, help="resampling attempts per copying stanza")
+    w.add_argument("--keep-subject", type=number(float, 0.0, MAX_KEEP_SUBJECT), default=KEEP_SUBJECT, metavar="NATS",
                    help=f"pull toward the caption's words, so the subject comes back (default {KEEP_SUBJECT}; 0: none)")
     w.add_argument("--json", action="store_true", help="machine-readable output")
     w.set_defaults(func=cmd_write)
 
     c = sub.add_parser("caption", help="caption image files")
-    c.add_argument("images", nargs="+", metavar="IMAGE")
+    c.add_argument("images", nargs="+", metavar="IMAGE", help="image files; a bad one is reported and skipped")
     c.add_argument("--captioner", default="sight", help="sight (default: names what it sees), scene (colour and light) or hf")
     c.add_argument("--hf-model", help="for --captioner hf: a local folder or a model id in the hub cache")
     c.add_argument("--hf-prompt", help='for --captioner hf: a task prompt (Florence-2 needs "<CAPTION>")')
@@ -135,8 +127,8 @@ def add_commands(sub) -> None:
     c.set_defaults(func=cmd_caption)
 
     e = sub.add_parser("eval", help="a model's loss on text, in nats/char and bits/char")
-    e.add_argument("checkpoint")
-    e.add_argument("textfiles", nargs="+")
+    e.add_argument("checkpoint", type=existing_file)
+    e.add_argument("textfiles", nargs="+", type=existing_file)
     e.set_defaults(func=cmd_eval)
 
     t = sub.add_parser("train", help="train a char-LSTM on your corpus")
@@ -144,12 +136,12 @@ def add_commands(sub) -> None:
     t.set_defaults(func=cmd_train)
 
     x = sub.add_parser("export", help="ship a checkpoint: smaller weights, corpus index, pre-seed")
-    x.add_argument("checkpoint")
+    x.add_argument("checkpoint", type=existing_file)
     x.add_argument("out")
     x.add_argument("--dtype", choices=["float32", "float16", "bfloat16"], default="float16")
-    x.add_argument("--corpus", nargs="+", help="build the originality index from this corpus")
+    x.add_argument("--corpus", nargs="+", type=existing_path, help="build the originality index from this corpus")
     gx = x.add_mutually_exclusive_group()
     gx.add_argument("--preseed", help="pre-seed text to store with the model")
     gx.add_argument("--sample-preseed", action="store_true", help="sample the pre-seed from the model itself")
-    x.add_argument("--seed", type=int, default=0)
+    x.add_argument("--seed", type=number(int, 0, 2**31 - 1), default=0)
     x.set_defaults(func=cmd_export)

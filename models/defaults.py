@@ -4,3 +4,10 @@ the command line, the config and the writer all read (importing it loads no torc
 MAX_COPY = 40          # a stanza copying this many corpus characters verbatim is resampled
 RETRIES = 3            # resampling attempts per copying stanza
 KEEP_SUBJECT = 2.5     # nats of pull toward the caption's words (models/subject.py), by subject_bench.py
+
+# Limits a voice must keep, in the config file and on the command line alike: each job must
+# finish in seconds.
+MAX_TEMPERATURES, MAX_TEMPERATURE = 16, 5.0
+MAX_LENGTH = 20000     # characters per stanza (the kill-mid-poem test needs long poems)
+MAX_PRESEED = 4000
+MAX_KEEP_SUBJECT = 10.0

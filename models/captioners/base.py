@@ -56,6 +56,8 @@ def to_rgb(image) -> np.ndarray:
 def load_image(path: str | Path) -> np.ndarray:
     """Read an image file as RGB; a missing or corrupt file raises ImageError naming it."""
     path = Path(path)
+    if path.is_dir():
+        raise ImageError(f"{path} is a folder, not an image")
     try:
         with Image.open(path) as im:
             im.load()
