@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 
@@ -50,8 +51,23 @@ def test_kill_9_mid_job_then_the_next_start_finishes_it(tmp_path, tiny_checkpoin
     (job_json,) = archive_dir.glob("*/job.json")
     assert json_status(job_json) == "writing"
     cfg.write_text(f'[[voices]]\nmodel = "{tiny_checkpoint}"\ntemperatures = [0.5]\nlength = 100\n')
-    r = subprocess.run(cmd, input="q\n", capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr[-2000:]
+    # the next start: quit only once the log says the recovered job printed (waiting on the
+    # state the test needs, not on time: 'q' at once raced the recovery on a busy machine)
+    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    log, watchdog = [], threading.Timer(120, p.kill)   # a regression fails the test, never hangs it
+    watchdog.start()
+    try:
+        while not any(f"job {job_json.parent.name} printed" in line for line in log[-1:]):
+            line = p.stderr.readline()
+            assert line, "narrator ended before printing the recovered job:\n" + "".join(log[-30:])
+            log.append(line)
+        p.stdin.write("q\n")
+        p.stdin.flush()
+        assert p.wait(60) == 0, "".join(log[-30:])
+    finally:
+        watchdog.cancel()
+        if p.poll() is None:
+            p.kill()
     import json
     record = json.loads(job_json.read_text())
     assert record["status"] == "printed" and record["recovered"] and record["stanzas"]
