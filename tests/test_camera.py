@@ -93,3 +93,18 @@ def test_a_camera_that_opens_but_gives_no_frames_is_reopened_with_back_off(monke
     cam.close()
     gaps = [b - a for a, b in zip(opens, opens[1:])]
     assert len(opens) <= 4 and gaps[1] > gaps[0] * 1.5, gaps   # 0.5, 1, 2 s: not 0.5, 0.5, 0.5 ...
+
+
+def test_generated_scenes_dither_like_photographs():
+    """Dev mode's first receipts should look like a camera's: many grey levels, and a dithered
+    print that is mostly mid-tones, not flat blocks of black and white."""
+    from device.receipt import dithered
+    for i in range(4):
+        rgb = generated_scene(i, 640, 360)
+        grey = np.asarray(Image.fromarray(rgb).convert("L"))
+        assert len(np.unique(grey)) >= 100, i
+        bits = np.asarray(dithered(rgb, 384).convert("L")) < 128
+        h, w = (bits.shape[0] // 8) * 8, (bits.shape[1] // 8) * 8
+        blocks = bits[:h, :w].reshape(h // 8, 8, w // 8, 8).mean(axis=(1, 3))
+        assert ((blocks > 0.1) & (blocks < 0.9)).mean() >= 0.4, i
+    assert np.array_equal(generated_scene(5, 320, 180), generated_scene(5, 320, 180))   # deterministic

@@ -12,7 +12,8 @@ from __future__ import annotations
 from ..backends import resolve_backend
 from .base import Camera, CameraError
 from .opencv import OpenCVCamera
-from .sim import IMAGE_SUFFIXES, SimCamera, generated_scene
+from .scenes import generated_scene
+from .sim import IMAGE_SUFFIXES, SimCamera
 
 BACKENDS = {"opencv": OpenCVCamera, "sim": SimCamera}
 __all__ = ["BACKENDS", "Camera", "CameraError", "IMAGE_SUFFIXES", "OpenCVCamera", "SimCamera",

@@ -12,12 +12,12 @@ import random
 import threading
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from models.captioners import ImageError, load_image
 
 from .base import Camera, CameraError
+from .scenes import generated_scene
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
@@ -55,26 +55,3 @@ class SimCamera(Camera):
 
     def describe(self) -> str:
         return f"sim ({len(self.files)} images from a folder)" if self.files else "sim (generated scenes)"
-
-
-def generated_scene(i: int, w: int = 1280, h: int = 720) -> np.ndarray:
-    """A small repertoire of synthetic scenes so dev mode works with nothing attached."""
-    rng = np.random.default_rng(i)
-    kind = i % 4
-    img = np.empty((h, w, 3), np.uint8)
-    if kind == 0:    # sky over a field, a sun
-        img[: h // 2] = (95, 150, 235)
-        img[h // 2:] = (50, 150, 60)
-        cv2.circle(img, (int(rng.integers(100, w - 100)), h // 5), 50, (255, 230, 120), -1)
-    elif kind == 1:  # a dim room with a coloured lamp
-        img[:] = (60, 50, 45)
-        cv2.rectangle(img, (w - 300, 80), (w - 160, 260), (40, 90, 255), -1)
-    elif kind == 2:  # a grey wall with a red object
-        img[:] = (140, 140, 135)
-        cv2.circle(img, (w // 2, h // 2), 90, (210, 30, 30), -1)
-    else:            # a cluttered desk
-        img[:] = (190, 180, 160)
-        for _ in range(250):
-            x, y = (int(v) for v in rng.integers(0, [w, h]))
-            cv2.rectangle(img, (x, y), (x + 50, y + 30), tuple(int(v) for v in rng.integers(0, 255, 3)), 2)
-    return img
