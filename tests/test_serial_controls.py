@@ -55,7 +55,7 @@ class Board:
     def do(self, command: str) -> str:
         self.proc.stdin.write(command + "\n")
         self.proc.stdin.flush()
-        if command.startswith(("wait", "led")):
+        if command.startswith(("wait", "led", "level")):
             return self.proc.stdout.readline().strip()
         return ""
 
@@ -175,3 +175,26 @@ def test_reconnects_after_the_cable_is_pulled(rig, host_board):
         assert next_event(controls, skip_knob=True) == ControlEvent("press")
     finally:
         board2.unplug()
+
+
+def test_knob_query_answers_the_current_reading_not_the_last_one_sent(rig):
+    board, controls, _ = rig
+    board.do("knob 600")
+    board.do("wait 800")
+    while controls.poll(0.2):
+        pass
+    board.do("knob 607")          # inside the deadband: nothing is sent...
+    board.do("wait 800")
+    assert next_event(controls, timeout=0.5) is None
+    controls._send("KNOB?")       # ...but asked, the board says where the knob is now
+    assert next_event(controls) == ControlEvent("knob", 607 / 1023)
+
+
+def test_the_idle_light_breathes_on_pwm(rig):
+    board, _, _ = rig
+    assert board.do("led") == "led idle"
+    levels = []
+    for _ in range(12):           # one 3 s breath in 250 ms steps
+        board.do("wait 250")
+        levels.append(int(board.do("level").split()[1]))
+    assert min(levels) <= 10 and max(levels) >= 240 and len(set(levels)) >= 6, levels   # a fade, not a blink

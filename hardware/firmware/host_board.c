@@ -4,6 +4,7 @@
  *   btn 1 | btn 0       button level        knob N       raw knob reading 0..1023
  *   wait MS             advance the clock, sampling the button every 1 ms and the knob every 10
  *   led                 print the LED mode on stdout ("led busy")
+ *   level               print the LED's PWM brightness now, 0..255 ("level 128")
  *   quit
  *   usage: host_board /dev/pts/N | fd:N     (bytes from the serial side are read all along)
  */
@@ -50,6 +51,7 @@ int main(int argc, char **argv) {
         if (!fgets(cmd, sizeof cmd, stdin) || strncmp(cmd, "quit", 4) == 0) break;
         if (strncmp(cmd, "btn ", 4) == 0) button = (uint8_t)atoi(cmd + 4);
         else if (strncmp(cmd, "knob ", 5) == 0) knob = (uint16_t)atoi(cmd + 5);
+        else if (strncmp(cmd, "level", 5) == 0) printf("level %u\n", (unsigned)ctl_led_level(&s, clock_ms));
         else if (strncmp(cmd, "led", 3) == 0) printf("led %s\n", leds[s.led]);
         else if (strncmp(cmd, "wait ", 5) == 0) {
             for (int t = atoi(cmd + 5); t > 0; t--) {

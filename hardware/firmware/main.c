@@ -1,7 +1,7 @@
 /* narrator controls box firmware for an Arduino Uno / Nano (ATmega328P, 16 MHz), written
  * against avr-libc directly (no Arduino core needed to build it).
  *   button: D2 (PD2) to GND, internal pull-up      knob: 10k pot wiper on A0
- *   status LED: D9 (PB1) through 330 ohm           serial: 115200 8N1 over USB
+ *   status LED: D9 (PB1, PWM) through 330 ohm      serial: 115200 8N1 over USB
  * All protocol logic lives in protocol.c. */
 #include <avr/interrupt.h>
 #include <avr/io.h>
@@ -10,7 +10,8 @@
 #include "protocol.h"
 
 #define BAUD 115200UL
-#define RX_BUF 64
+#define RX_BUF 256   /* a uint8_t index wraps by itself; holds any burst the host sends while a
+                        reply is going out (20 HELLOs are 120 bytes; their replies take ~60 ms) */
 
 static volatile uint32_t ms;
 static volatile uint8_t rx_buf[RX_BUF];
@@ -20,7 +21,7 @@ ISR(TIMER0_COMPA_vect) { ms++; }
 
 ISR(USART_RX_vect) {
     uint8_t b = UDR0;
-    uint8_t next = (uint8_t)((rx_head + 1) % RX_BUF);
+    uint8_t next = (uint8_t)(rx_head + 1);
     if (next != rx_tail) { rx_buf[rx_head] = b; rx_head = next; }   /* full: drop the byte */
 }
 
@@ -64,6 +65,9 @@ int main(void) {
     DDRD &= (uint8_t)~_BV(PD2);
     PORTD |= _BV(PD2);
     DDRB |= _BV(PB1);
+    /* status LED on OC1A (D9): 8-bit fast PWM, prescaler 64, ~1 kHz */
+    TCCR1A = _BV(COM1A1) | _BV(WGM10);
+    TCCR1B = _BV(WGM12) | _BV(CS11) | _BV(CS10);
     ADMUX = _BV(REFS0);
     ADCSRA = _BV(ADEN) | _BV(ADPS2) | _BV(ADPS1) | _BV(ADPS0);
     sei();
@@ -75,11 +79,11 @@ int main(void) {
         uint32_t t = now();
         while (rx_tail != rx_head) {
             uint8_t b = rx_buf[rx_tail];
-            rx_tail = (uint8_t)((rx_tail + 1) % RX_BUF);
+            rx_tail = (uint8_t)(rx_tail + 1);
             ctl_rx_byte(&state, b, t);
         }
         if (t != last_button) { last_button = t; ctl_button(&state, !(PIND & _BV(PD2)), t); }
         if (t - last_knob >= 10) { last_knob = t; ctl_knob(&state, adc_read()); }
-        if (ctl_led_on(&state, t)) PORTB |= _BV(PB1); else PORTB &= (uint8_t)~_BV(PB1);
+        OCR1A = ctl_led_level(&state, t);
     }
 }

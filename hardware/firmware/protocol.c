@@ -54,6 +54,7 @@ void ctl_knob(struct ctl_state *s, uint16_t raw) {
         s->knob_avg16 += ((int32_t)raw * 16 - s->knob_avg16) / 8;   /* EMA, alpha = 1/8 */
     }
     int16_t value = (int16_t)((s->knob_avg16 + 8) / 16);
+    s->knob_now = value;                 /* KNOB? answers this, not the last value sent */
     int16_t moved = value - s->knob_sent;
     if (s->knob_sent < 0 || moved >= CTL_KNOB_DEADBAND || moved <= -CTL_KNOB_DEADBAND
         || ((value == 0 || value == 1023) && value != s->knob_sent)) {
@@ -69,7 +70,7 @@ static void handle_line(struct ctl_state *s, const char *line, uint32_t now_ms) 
     } else if (strcmp(line, "PING") == 0) {
         s->emit("PONG");
     } else if (strcmp(line, "KNOB?") == 0) {
-        emit_num(s, "KNOB", s->knob_sent < 0 ? 0 : s->knob_sent);
+        emit_num(s, "KNOB", s->knob_primed ? s->knob_now : 0);
     } else if (strncmp(line, "LED ", 4) == 0) {
         const char *m = line + 4;
         if (strcmp(m, "IDLE") == 0) s->led = LED_IDLE;
@@ -97,12 +98,16 @@ void ctl_rx_byte(struct ctl_state *s, uint8_t b, uint32_t now_ms) {
     else s->rx[s->rx_len++] = (char)b;
 }
 
-uint8_t ctl_led_on(const struct ctl_state *s, uint32_t now_ms) {
+uint8_t ctl_led_level(const struct ctl_state *s, uint32_t now_ms) {
+    uint32_t t;
     switch (s->led) {
-    case LED_IDLE:  return (now_ms % 3000) < 1500 ? 1 : 0;          /* slow breathe: ready */
-    case LED_BUSY:  return (now_ms % 250) < 125 ? 1 : 0;            /* fast blink: working */
-    case LED_ERROR: return 1;                                        /* steady: needs a look */
-    case LED_PAPER: return (now_ms % 1200) < 600 && (now_ms % 200) < 100 ? 1 : 0;  /* bursts */
+    case LED_IDLE:                                                   /* slow breathe: ready */
+        t = now_ms % 3000;                                           /* up 1.5 s, down 1.5 s */
+        t = t < 1500 ? t : 3000 - t;
+        return (uint8_t)((t * t * 255UL) / (1500UL * 1500UL));       /* squared: eyes see it even */
+    case LED_BUSY:  return (now_ms % 250) < 125 ? 255 : 0;           /* fast blink: working */
+    case LED_ERROR: return 255;                                      /* steady: needs a look */
+    case LED_PAPER: return (now_ms % 1200) < 600 && (now_ms % 200) < 100 ? 255 : 0;  /* bursts */
     }
     return 0;
 }

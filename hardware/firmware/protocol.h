@@ -33,7 +33,7 @@ struct ctl_state {
     uint8_t long_sent;
     /* knob: exponential moving average in 1/16 units, and the last value sent */
     int32_t knob_avg16;
-    int16_t knob_sent;
+    int16_t knob_sent, knob_now;  /* the last value sent, and the current smoothed reading */
     uint8_t knob_primed;
     /* receive */
     char rx[CTL_MAX_LINE + 1];
@@ -46,6 +46,7 @@ void ctl_init(struct ctl_state *s, ctl_emit_fn emit);
 void ctl_button(struct ctl_state *s, uint8_t pressed, uint32_t now_ms);
 void ctl_knob(struct ctl_state *s, uint16_t raw);
 void ctl_rx_byte(struct ctl_state *s, uint8_t byte, uint32_t now_ms);
-uint8_t ctl_led_on(const struct ctl_state *s, uint32_t now_ms);
+/* the status light's brightness now, 0..255 (PWM on D9: idle breathes, the rest blink) */
+uint8_t ctl_led_level(const struct ctl_state *s, uint32_t now_ms);
 
 #endif
