@@ -17,15 +17,18 @@ import time
 
 
 def _layers(args) -> dict | None:
-    """The config layers the command line adds over the file: dev mode's, when --dev."""
+    """The config layers the command line adds over the file: dev mode's (--dev), the console's."""
     from device.config import ConfigError, dev_layer
     images, webcam = getattr(args, "images", None), getattr(args, "webcam", False)
-    if not getattr(args, "dev", False):
-        if args.out or images or webcam:
-            raise ConfigError("--out, --images and --webcam apply with --dev only; outside dev mode the "
-                              "config's archive_dir, [printer] and [camera] say where things go")
-        return None
-    return dev_layer(args.out or "narrator-out", images or "", webcam)
+    layers: dict = {}
+    if getattr(args, "dev", False):
+        layers = dev_layer(args.out or "narrator-out", images or "", webcam)
+    elif args.out or images or webcam:
+        raise ConfigError("--out, --images and --webcam apply with --dev only; outside dev mode the "
+                          "config's archive_dir, [printer] and [camera] say where things go")
+    if getattr(args, "console", None):
+        layers["console"] = {"listen": args.console}
+    return layers or None
 
 
 def _device_config(args):
@@ -44,6 +47,7 @@ def early_signals() -> list[str]:
 
 
 def cmd_run(args) -> int:
+    from device.console import serve_console
     from device.daemon import Daemon
     from device.statelock import StateLock
     noted = early_signals()
@@ -56,7 +60,8 @@ def cmd_run(args) -> int:
         if args.dev:
             print("dev mode: Enter takes a photo; r + Enter reprints; 0-9 + Enter turns the knob; "
                   f"q + Enter quits. Receipts go to {config.printer.out_dir}", file=sys.stderr)
-        daemon.run()
+        with serve_console(daemon, config.console):   # nothing listens unless the console is on
+            daemon.run()
     printed = sum(r.status == "printed" for r in daemon.results)
     print(f"{printed} of {len(daemon.results)} jobs printed", file=sys.stderr)
     return 0
@@ -162,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="run the device: press -> photo -> caption -> poem -> receipt")
     device_args(r)
+    r.add_argument("--console", nargs="?", const="127.0.0.1:8080", metavar="HOST:PORT",
+                   help="serve the web console (default 127.0.0.1:8080; [console] in the config)")
     r.set_defaults(func=cmd_run)
     s_ = sub.add_parser("snap", help="one job now, no button")
     device_args(s_)

@@ -79,6 +79,12 @@ class HFCaptionerConfig:
 
 
 @dataclass
+class ConsoleConfig:
+    listen: str = ""                # HOST:PORT for the web console; empty: no console, nothing listens
+    token: str = ""                 # required to press from the console unless it listens on loopback only
+
+
+@dataclass
 class VoiceConfig:
     name: str = "poetry"
     model: str = ""                 # checkpoint path; empty: the shipped model
@@ -99,6 +105,7 @@ class Config:
     printer: PrinterConfig = field(default_factory=PrinterConfig)
     voices: list[VoiceConfig] = field(default_factory=lambda: [VoiceConfig()])
     hf: HFCaptionerConfig = field(default_factory=HFCaptionerConfig)   # options of the `hf` captioner
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)      # the web console (off by default)
     knob_hysteresis: float = 0.04   # knob travel past a voice boundary before the voice changes
     spool_max_jobs: int = 50        # receipts waiting for the printer; when full the oldest expires
 
@@ -133,6 +140,11 @@ class Config:
                 raise ConfigError(f"voices[{i}].precision: {v.precision!r} is not one of bfloat16, float16, float32, int8")
             if v.captioner not in CAPTIONERS:
                 raise ConfigError(f"voices[{i}].captioner: {v.captioner!r} is not one of {', '.join(CAPTIONERS)}")
+        if self.console.listen:
+            host, _ = console_address(self.console.listen)
+            if not is_loopback(host) and len(self.console.token) < 16:
+                raise ConfigError(f"console.token: listening on {host} (not this machine alone) needs a token "
+                                  "of 16 characters or more, so that only you can press the button")
         if not 0 <= self.knob_hysteresis < 0.5:
             raise ConfigError("knob_hysteresis: must be between 0 and 0.5")
         for key, (low, high) in RANGES.items():
@@ -176,6 +188,25 @@ def _get(config, dotted: str):
     for part in dotted.split("."):
         config = getattr(config, part)
     return config
+
+
+def console_address(listen: str) -> tuple[str, int]:
+    """"HOST:PORT" (IPv6 in brackets) -> (host, port); ConfigError naming console.listen."""
+    host, sep, port = listen.rpartition(":")
+    host = host.strip("[]")
+    if not sep or not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ConfigError(f"console.listen: {listen!r} is not HOST:PORT (e.g. 127.0.0.1:8080)")
+    return host, int(port)
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def paper_dots(paper: str | int) -> int:
