@@ -117,12 +117,17 @@ def test_handshake_press_long_press_and_knob(rig):
     assert next_event(controls, timeout=0.5) is None
 
 
-def test_knob_noise_inside_the_deadband_sends_nothing(rig):
-    board, controls, _ = rig
-    board.do("knob 600")
-    board.do("wait 300")
+def settle_knob(board, controls, raw: int, ms: int) -> None:
+    """Turn the knob to raw, let the smoothing settle, and drop the events it sent on the way."""
+    board.do(f"knob {raw}")
+    board.do(f"wait {ms}")
     while controls.poll(0.2):
         pass
+
+
+def test_knob_noise_inside_the_deadband_sends_nothing(rig):
+    board, controls, _ = rig
+    settle_knob(board, controls, 600, 300)
     for raw in (603, 597, 605, 598, 604):
         board.do(f"knob {raw}")
         board.do("wait 30")
@@ -179,10 +184,7 @@ def test_reconnects_after_the_cable_is_pulled(rig, host_board):
 
 def test_knob_query_answers_the_current_reading_not_the_last_one_sent(rig):
     board, controls, _ = rig
-    board.do("knob 600")
-    board.do("wait 800")
-    while controls.poll(0.2):
-        pass
+    settle_knob(board, controls, 600, 800)
     board.do("knob 607")          # inside the deadband: nothing is sent...
     board.do("wait 800")
     assert next_event(controls, timeout=0.5) is None
