@@ -1,7 +1,7 @@
 """The daemon: owns the device's state and turns presses into printed poems.
 
     daemon = Daemon.from_config(load_config(path))
-    daemon.run()            # until the controls say quit
+    daemon.run()            # until the controls say quit, or stop() (SIGTERM)
 
 Models are loaded once at start and kept warm. Jobs run one at a time on a worker thread so
 the loop keeps reading the controls: a press during a job is acknowledged and queued, at most
