@@ -97,8 +97,11 @@ class Daemon:
         return True
 
     def on_knob(self, position: float) -> None:
-        before = self.selector.index
-        if self.selector.update(position) != before:
+        """The board's knob (main loop) and the console's (its own thread) both turn it."""
+        with self.lock:
+            before = self.selector.index
+            changed = self.selector.update(position) != before
+        if changed:
             log.info("voice: %s", self.voice.name)
 
     def on_printer_fault(self, fault: str) -> None:
