@@ -140,15 +140,8 @@ def version() -> str:
         return "(not installed: run from a checkout)"
 
 
-def existing_folder(text: str) -> str:
-    from pathlib import Path
-    if not Path(text).is_dir():
-        raise argparse.ArgumentTypeError(f"{text} is not a folder")
-    return text
-
-
 def build_parser() -> argparse.ArgumentParser:
-    from models.arguments import existing_file, number
+    from models.arguments import existing_file, existing_folder, number
     from models.defaults import MAX_LENGTH
     p = argparse.ArgumentParser(prog="narrator", description="A narrated-reality camera: photo -> caption -> poem -> receipt.")
     p.add_argument("-v", "--verbose", action="store_true")

@@ -86,12 +86,6 @@ class Job:
     def write(self, name: str, data: bytes) -> None:
         self.archive.write(self.id, name, data)
 
-    def read(self, name: str) -> bytes:
-        return self.archive.path(self.id, name).read_bytes()
-
-    def has(self, name: str) -> bool:
-        return self.archive.path(self.id, name).exists()
-
 
 def last_printed(archive: Archive) -> str | None:
     """The newest job with a complete receipt, for reprints."""

@@ -5,8 +5,9 @@
         print(s.temperature, s.text)
 
 write() is the only way the project samples poems: the CLI, the daemon, the soak, export's
-pre-seed, the tests and the benchmarks all call it. It primes the LSTM once on pre-seed + caption, samples every temperature as one batch,
-then checks each stanza against the corpus index and resamples (as a smaller batch, from the
+pre-seed, the tests and the benchmarks all call it. It primes the LSTM once on pre-seed +
+caption, samples every temperature as one batch (leaning toward the caption's words,
+models/subject.py), then checks each stanza against the corpus index and resamples (as a smaller batch, from the
 same primed state) any stanza that copies >= max_copy characters verbatim, a bounded number
 of times. A stanza that still copies after the last retry is kept, the least-copying attempt,
 and marked original=False so the caller can report it.
@@ -21,8 +22,8 @@ from pathlib import Path
 
 from .charlstm import CharLSTM, trim_to_boundary
 from .checkpoint import load_checkpoint
-from .originality import NgramIndex, NgramIndexError
 from .defaults import KEEP_SUBJECT, MAX_COPY, RETRIES
+from .originality import NgramIndex, NgramIndexError
 from .subject import SubjectPull, recurring
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def _sync(device) -> None:
 @dataclass
 class Stanza:
     temperature: float
-    text: str            # the seed, then what the model wrote
+    text: str            # the caption, then what the model wrote
     caption: str         # the (cleaned) caption the stanza starts with
     rng_seed: int        # torch.Generator seed that reproduces this stanza
     copied_span: int     # longest span found verbatim in the corpus (None: no index)
@@ -54,7 +55,7 @@ class Stanza:
 @dataclass
 class Poem:
     stanzas: list[Stanza]
-    dropped: str = ""                       # seed characters outside the vocabulary
+    dropped: str = ""                       # caption characters outside the vocabulary
     timings: dict = field(default_factory=dict)  # seconds: prime, sample, guard
     keep_subject: float = 0.0               # the pull toward the caption's words it was written with
 

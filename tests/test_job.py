@@ -21,7 +21,7 @@ def test_a_job_records_and_saves_itself(tmp_path):
     assert again.status == Status.PRINTED and again.record == on_disk
     assert last_printed(archive) is None           # no receipt yet
     again.write(RECEIPT, b"\x1b@hello\n")
-    assert last_printed(archive) == job.id and again.read(RECEIPT) == b"\x1b@hello\n"
+    assert last_printed(archive) == job.id and archive.path(job.id, RECEIPT).read_bytes() == b"\x1b@hello\n"
 
 
 def test_the_preview_is_rendered_once_per_job(tmp_path, monkeypatch, make_daemon):

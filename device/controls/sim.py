@@ -15,6 +15,7 @@ import tty
 from pathlib import Path
 
 from .base import ControlEvent, Controls
+from .serial_box import PROTOCOL_VERSION
 
 
 class ScriptedControls(Controls):
@@ -60,7 +61,7 @@ class SimBox:
     """The controls box, simulated: says HELLO as the firmware does, swallows what the host sends,
     and sends whatever a test or the soak asks (press(), or raw bytes with send())."""
 
-    HELLO = b"HELLO narrator-controls 1 sim\n"
+    HELLO = f"HELLO narrator-controls {PROTOCOL_VERSION} sim\n".encode()
 
     def __init__(self, link: Path):
         self.link = Path(link)

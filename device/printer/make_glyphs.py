@@ -16,11 +16,11 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from .preview import CELLS, PAD
 from .preview import GLYPHS as OUT
-from .preview import PAD
 from .preview import PRINTABLE as CHARS   # one definition of the atlas's order
 
-FONTS = {"a": (12, 24, 20), "b": (9, 17, 14)}   # cell width, height, pixel size of the font
+SIZES = {0: 20, 1: 14}   # DejaVu Sans Mono's pixel size that fills each font's cell (font A, font B)
 
 
 def glyph(font: ImageFont.FreeTypeFont, ch: str, w: int, h: int) -> Image.Image:
@@ -59,10 +59,10 @@ def main() -> None:
     p.add_argument("--font-dir", default="/usr/share/fonts/truetype/dejavu")
     args = p.parse_args()
     OUT.mkdir(exist_ok=True)
-    for name, (w, h, size) in FONTS.items():
+    for font, (w, h) in CELLS.items():
         for weight, file in (("", "DejaVuSansMono.ttf"), ("_bold", "DejaVuSansMono-Bold.ttf")):
-            out = OUT / f"font_{name}{weight}.png"
-            atlas(Path(args.font_dir) / file, w, h, size).save(out, optimize=True)
+            out = OUT / f"font_{'ab'[font]}{weight}.png"
+            atlas(Path(args.font_dir) / file, w, h, SIZES[font]).save(out, optimize=True)
             print(f"wrote {out}")
 
 
