@@ -69,15 +69,17 @@ class SubjectPull:
                     children[node][ch] = len(children)
                     children.append({})
                 node = children[node][ch]
-        S = len(children)
-        self.trans = torch.full((S, V), WORD_START, dtype=torch.long)   # non-letters: a word starts
-        self.bias = torch.zeros(S, V)
-        for s in range(S):
+        # built as lists, then one tensor each: per-element tensor writes cost ~10 ms a job
+        trans = [[WORD_START] * V for _ in children]           # non-letters: a word starts
+        bias = [[0.0] * V for _ in children]
+        for s, (row, nats) in enumerate(zip(trans, bias)):
             for i, ch in letters:
                 nxt = children[s].get(ch) if s != OUT else None
-                self.trans[s, i] = OUT if nxt is None else nxt
+                row[i] = OUT if nxt is None else nxt
                 if nxt is not None:
-                    self.bias[s, i] = start if s == WORD_START else strength
+                    nats[i] = start if s == WORD_START else strength
+        self.trans = torch.tensor(trans, dtype=torch.long)
+        self.bias = torch.tensor(bias)
         self.first = self.run(vocab.chars, caption)
 
     def run(self, chars: str, text: str, state: int = WORD_START) -> int:
