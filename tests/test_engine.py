@@ -82,6 +82,37 @@ def test_cuda_graph_engine_matches_eager(dtype):
         assert torch.equal(eager[0, :20], graphed[0, :20])
 
 
+@cuda
+def test_cuda_graph_keeps_the_subject_pull_of_each_caption():
+    """The pull's tables and state live in buffers the graph reads: a second caption through
+    the same captured graph must follow its own words, not the first caption's."""
+    from models.subject import SubjectPull
+    model = random_model(2, 128).cuda()
+    engine = StepEngine(model, 3, chunk=16)
+    temps, seeds = [0.0, 0.6, 1.0], [3, 4, 5]
+    for caption in ("the quick brown fox", "a cold sea at dawn"):
+        pull = SubjectPull(caption, model.vocab, 3.0)
+        logits, state = model.prime(caption)
+        eager = model.generate(logits, state, temps, 120, seeds, engine=False, pull=pull)
+        assert torch.equal(engine.generate(logits, state, temps, 120, seeds, pull=pull), eager)
+
+
+@cuda
+def test_cuda_writer_timings_add_up_and_rows_repeat_by_seed(tiny_checkpoint):
+    import time
+
+    from models.writer import Writer
+    writer = Writer.load(tiny_checkpoint, "cuda")
+    writer.write("The moon", [0.5, 0.5, 0.5], 40, rng_seed=1)   # capture the graph outside the timing
+    t0 = time.perf_counter()
+    poem = writer.write("The moon over the river", [0.3, 0.6, 0.9], 300, rng_seed=5)
+    wall = time.perf_counter() - t0
+    parts = poem.timings["prime_s"] + poem.timings["sample_s"] + poem.timings["guard_s"]
+    assert 0.9 * wall <= parts <= wall
+    again = writer.write("The moon over the river", [0.3, 0.6, 0.9], 300, rng_seed=5)
+    assert [s.text for s in again.stanzas] == [s.text for s in poem.stanzas]
+
+
 def test_cached_preseed_state_gives_the_same_poem_as_priming_everything(tiny_checkpoint):
     from models.writer import Writer
     writer = Writer.load(tiny_checkpoint, "cpu")
