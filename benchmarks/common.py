@@ -49,11 +49,11 @@ def naive_sample(model, temps, length) -> None:
     benchmarks measure against: one temperature at a time, one character per forward call,
     exp(logits / T), torch.multinomial, .item() every character."""
     import torch
-    ids = model.vocab.encode(CAPTION)
+    ids, dev = model.vocab.encode(CAPTION), model.device
     with torch.inference_mode():
         for t in temps:
-            _, hidden = model(torch.tensor([ids[:-1]]))
-            inp = torch.tensor([[ids[-1]]])
+            _, hidden = model(torch.tensor([ids[:-1]], device=dev))
+            inp = torch.tensor([[ids[-1]]], device=dev)
             for _ in range(length):
                 output, hidden = model(inp, hidden)
                 idx = torch.multinomial(output.squeeze().div(t).exp(), 1)[0]
