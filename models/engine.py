@@ -20,7 +20,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .subject import MAX_STATES
+from .subject import DECAY, MAX_DECAYS, MAX_STATES
 
 
 class Draw:
@@ -38,6 +38,9 @@ class Draw:
         self.pull_trans = torch.zeros(MAX_STATES, vocab_size, dtype=torch.long, device=device)
         self.pull_bias = torch.zeros(MAX_STATES, vocab_size, device=device)
         self.pull_state = torch.zeros(batch, dtype=torch.long, device=device)
+        self.pull_ends = torch.zeros(MAX_STATES, dtype=torch.long, device=device)
+        self.pull_done = torch.zeros(batch, dtype=torch.long, device=device)   # caption words completed
+        self.pull_scale = (DECAY ** torch.arange(MAX_DECAYS + 1, dtype=torch.float32)).to(device)
         self.pulling = False
         self.inv_temps = torch.ones(batch, 1, device=device)
         self.greedy = torch.zeros(batch, dtype=torch.bool, device=device)
@@ -56,7 +59,10 @@ class Draw:
             self.pull_trans[:S].copy_(pull.trans)
             self.pull_bias.zero_()
             self.pull_bias[:S].copy_(pull.bias)
+            self.pull_ends.zero_()
+            self.pull_ends[:S].copy_(pull.ends)
             self.pull_state.fill_(pull.first)
+            self.pull_done.zero_()
         temps = torch.tensor(temperatures, dtype=torch.float32).unsqueeze(1)
         self.inv_temps.copy_(1.0 / temps.clamp_min(1e-6))
         self.greedy.copy_((temps <= 0).squeeze(1))
@@ -65,13 +71,17 @@ class Draw:
         self.max_run = max_space_run if self.space_id is not None else None
         return self
 
+    def pull_nats(self) -> torch.Tensor:
+        """(batch, vocab): the nats each row's pull adds to each character now."""
+        return self.pull_bias[self.pull_state] * self.pull_scale[self.pull_done].unsqueeze(1)
+
     def __call__(self, logits: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
         if self.max_run:
             self.ban[:, self.space_id] = self.run >= self.max_run
             logits = logits.masked_fill(self.ban, float("-inf"))
         scaled = logits * self.inv_temps
         if self.pulling:   # nats toward the caption's words, the same at every temperature
-            pull = self.pull_bias[self.pull_state]
+            pull = self.pull_nats()
             scaled = scaled + pull
             logits = logits + pull
         if self.top_k:
@@ -85,6 +95,7 @@ class Draw:
             self.run.mul_(is_space).add_(is_space)
         if self.pulling:
             self.pull_state.copy_(self.pull_trans[self.pull_state, nxt])
+            self.pull_done.add_(self.pull_ends[self.pull_state]).clamp_max_(MAX_DECAYS)
         return nxt
 
 
@@ -229,7 +240,8 @@ class StepEngine:
         ids_in = torch.zeros(self.B, dtype=torch.long, device=dev)
         u_in = torch.zeros(self.B, K, device=dev)
         ids_out = torch.zeros(self.B, K, dtype=torch.long, device=dev)
-        saved = [t.clone() for t in self.xh + self.c + [self.draw.run, self.draw.pull_state]]
+        draw_state = [self.draw.run, self.draw.pull_state, self.draw.pull_done]
+        saved = [t.clone() for t in self.xh + self.c + draw_state]
 
         def chunk():
             nxt = ids_in
@@ -247,7 +259,7 @@ class StepEngine:
         graph = torch.cuda.CUDAGraph()
         with torch.cuda.graph(graph):
             chunk()
-        for t, s in zip(self.xh + self.c + [self.draw.run, self.draw.pull_state], saved):
+        for t, s in zip(self.xh + self.c + draw_state, saved):
             t.copy_(s)                   # the warm-up ran the steps: put the primed state back
         self.graph = (key, graph, ids_in, u_in, ids_out)
 

@@ -3,18 +3,21 @@
 A char-LSTM primed on "a dog on a beach" writes the caption once and then drifts: measured
 over 8 captions x 6 temperatures, a caption word came back after a stanza's first line in
 4-15 % of stanzas. The pull is an automaton over the caption's content words, run on the
-device inside the sampler (models/engine.py's Draw), so it costs two table lookups a step:
+device inside the sampler (models/engine.py's Draw), so it costs a few table lookups a step:
 
 - its states are the prefixes of the content words (a trie; state 0: at a word start) and OUT
   (inside a word that matches none);
-- inside a matching prefix it adds `strength` nats to the log-probability of the letters that
-  continue it, so a word once begun tends to be finished ("sur" -> "surf" -> "surfboard"); at
-  a word start, 0.4 x strength to each content word's first letter;
+- it adds nats to the log-probability of the letters that continue a matching prefix: at a
+  word start 0.4 x `strength` to each content word's first letter, `strength` to its second
+  and third, and 3.2 x `strength` from the fourth on, so that a word begun as "stre" ends as
+  "street" rather than "stream" (with one bias for every letter, more stanzas echoed a
+  caption word's first letters than said the word: docs/benchmarks.md);
+- each caption word the row completes halves that row's pull, so the subject comes back
+  without becoming a refrain;
 - a letter that leaves every word sends it to OUT, any other character back to a word start.
 
-The model still chooses every character: the pull is a bias of a nat or two, never a forced
-word. docs/benchmarks.md (subject_bench.py) has how much it raises recurrence and what it
-costs in the model's own loss on its output.
+The model still chooses every character. docs/benchmarks.md (subject_bench.py) has how much
+the pull raises recurrence and what it costs in the model's own loss on its output.
 """
 from __future__ import annotations
 
@@ -29,6 +32,10 @@ very while other each two three four sitting standing holding looking laying lyi
 out off around along behind inside outside""".split())
 MAX_STATES = 160       # trie nodes for one caption: ~8 words of ~10 letters, plus the two fixed states
 WORD_START, OUT = 0, 1
+START, FINISH = 0.4, 3.2   # x strength: a content word's first letter; its letters from the fourth on
+FINISH_AFTER = 3           # letters matched before the pull turns to finishing the word
+DECAY = 0.5                # the row's pull is multiplied by this for each caption word it completes
+MAX_DECAYS = 8             # after this many words the pull stays at DECAY ** 8 (0.4 %)
 
 
 def content_words(caption: str) -> list[str]:
@@ -50,16 +57,16 @@ def recurring(caption: str, stanza: str) -> list[str]:
 
 class SubjectPull:
     """The automaton for one caption over one vocabulary: `trans` (S, V) next state, `bias`
-    (S, V) nats added to each character's log-probability, `first` the state the caption's
-    own last characters leave the writer in."""
+    (S, V) nats added to each character's log-probability, `ends` (S,) 1 where a content word
+    is complete, `first` the state the caption's own last characters leave the writer in."""
 
-    def __init__(self, caption: str, vocab, strength: float = KEEP_SUBJECT, start: float | None = None):
+    def __init__(self, caption: str, vocab, strength: float = KEEP_SUBJECT):
         import torch   # here, so the command line can read KEEP_SUBJECT without loading torch
-        start = 0.4 * strength if start is None else start
         self.words = content_words(caption)
         V = len(vocab)
         letters = [(i, c.lower()) for i, c in enumerate(vocab.chars) if c.isalpha()]
         children: list[dict[str, int]] = [{}, {}]
+        depth, ends = [0, 0], set()
         for w in self.words:
             if len(children) + len(w) > MAX_STATES:
                 break
@@ -68,7 +75,9 @@ class SubjectPull:
                 if ch not in children[node]:
                     children[node][ch] = len(children)
                     children.append({})
+                    depth.append(depth[node] + 1)
                 node = children[node][ch]
+            ends.add(node)
         # built as lists, then one tensor each: per-element tensor writes cost ~10 ms a job
         trans = [[WORD_START] * V for _ in children]           # non-letters: a word starts
         bias = [[0.0] * V for _ in children]
@@ -77,9 +86,10 @@ class SubjectPull:
                 nxt = children[s].get(ch) if s != OUT else None
                 row[i] = OUT if nxt is None else nxt
                 if nxt is not None:
-                    nats[i] = start if s == WORD_START else strength
+                    nats[i] = strength * (START if s == WORD_START else FINISH if depth[s] >= FINISH_AFTER else 1.0)
         self.trans = torch.tensor(trans, dtype=torch.long)
         self.bias = torch.tensor(bias)
+        self.ends = torch.tensor([int(s in ends) for s in range(len(children))], dtype=torch.long)
         self.first = self.run(vocab.chars, caption)
 
     def run(self, chars: str, text: str, state: int = WORD_START) -> int:

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from models.checkpoint import load_checkpoint
-from models.subject import OUT, WORD_START, SubjectPull, content_words, recurring
+from models.engine import Draw
+from models.subject import FINISH, OUT, START, WORD_START, SubjectPull, content_words, recurring
 from models.text import Vocab
 from models.writer import SHIPPED, Writer
 
@@ -25,14 +26,29 @@ def test_the_pull_follows_the_caption_words_letter_by_letter():
     pull = SubjectPull("a cat on a blanket", VOCAB, strength=2.0)
     idx = VOCAB.index
     bias = lambda state, ch: float(pull.bias[state, idx[ch]])   # noqa: E731
-    assert bias(WORD_START, "c") == bias(WORD_START, "b") == pytest.approx(0.8)   # word starts: 0.4 x strength
-    assert bias(WORD_START, "C") == pytest.approx(0.8)                            # a line may start "Cat"
+    assert bias(WORD_START, "c") == bias(WORD_START, "b") == pytest.approx(START * 2.0)   # word starts
+    assert bias(WORD_START, "C") == pytest.approx(START * 2.0)                    # a line may start "Cat"
     assert bias(WORD_START, "x") == 0.0
+    assert bias(pull.run(VOCAB.chars, "bl"), "a") == 2.0                          # second and third letters
     bla = pull.run(VOCAB.chars, "bla")
-    assert bias(bla, "n") == 2.0 and bias(bla, "c") == 0.0                        # "bla" -> "blan", not "black"
+    assert bias(bla, "n") == pytest.approx(FINISH * 2.0) and bias(bla, "c") == 0.0   # "bla" -> "blan", not "black"
+    assert [int(pull.ends[pull.run(VOCAB.chars, w)]) for w in ("cat", "blanket", "blank", "ca")] == [1, 1, 0, 0]
     assert pull.run(VOCAB.chars, "blo") == OUT and float(pull.bias[OUT].abs().sum()) == 0
     assert pull.run(VOCAB.chars, "blo ") == WORD_START                            # a space starts a new word
     assert pull.first == pull.run(VOCAB.chars, "a cat on a blanket")              # the caption's own end
+
+
+def test_each_completed_caption_word_halves_that_rows_pull():
+    pull = SubjectPull("a cat on a blanket", VOCAB, strength=2.0)
+    draw = Draw(2, len(VOCAB), "cpu", VOCAB.index[" "]).set([1.0, 1.0], pull=pull)
+    for ch in " cat ":   # row 0 writes a caption word; row 1 writes letters that are none
+        forced = torch.full((2, len(VOCAB)), -50.0)
+        forced[0, VOCAB.index[ch]] = forced[1, VOCAB.index["x" if ch.isalpha() else ch]] = 50.0
+        draw(forced, torch.full((2,), 0.5))
+    assert draw.pull_done.tolist() == [1, 0]
+    both_at_a_word_start = draw.pull_nats()
+    assert both_at_a_word_start[1, VOCAB.index["c"]] == pytest.approx(START * 2.0)
+    assert torch.allclose(both_at_a_word_start[0], both_at_a_word_start[1] / 2)
 
 
 @pytest.fixture(scope="module")
