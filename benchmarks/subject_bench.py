@@ -8,6 +8,9 @@ every poem through the one writer (models/writer.py) and reports:
   stanza's first line (models/subject.py: recurring);
 - loss: the model's own loss on what it wrote (nats/char, temperature 1, no pull), and its
   difference from plain sampling at the same temperatures (target: <= +0.05);
+- echo: stanzas with a word that begins like a caption word (its first three letters) but is
+  another ("stream" for "street"): the pull led the model into a word it did not finish;
+- refrain: stanzas that repeat one caption word 4 or more times after the first line;
 - copies: stanzas still copying >= 40 corpus characters after the originality guard (target 0);
 - job s: median seconds per poem (6 x 400 characters), everything in Writer.write included.
 Methods: `pull X` is the subject pull of X nats (0 = plain sampling); `best-of-N` samples N
@@ -17,6 +20,7 @@ rows per temperature without pull and keeps, per temperature, a row where the su
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import time
 
@@ -60,9 +64,21 @@ def best_of(writer, caption, n, seed):
     return stanzas
 
 
+def echoes_and_repeats(caption: str, stanza: str) -> tuple[bool, int]:
+    """(a word after the first line begins like a caption word but is another, the most times
+    one caption word comes back after the first line)."""
+    from models.subject import content_words
+    words = re.findall(r"[a-z]+", stanza.split("\n", 1)[1].lower() if "\n" in stanza else "")
+    keys = content_words(caption)
+    said = {k: sum(bool(re.fullmatch(rf"{k}(s|es)?", w)) for w in words) for k in keys}
+    echo = any(len(w) >= 3 and k.startswith(w[:3]) and not w.startswith(k) for w in words for k in keys)
+    return echo, max(said.values(), default=0)
+
+
 def run(writer, method: str, seeds: int) -> dict:
     from models.subject import recurring
     recur, copies, times, losses = [], 0, [], {t: [] for t in TEMPERATURES}
+    echo, refrain = [], []
     for caption in CAPTIONS:
         for seed in range(seeds):
             t0 = time.perf_counter()
@@ -74,9 +90,13 @@ def run(writer, method: str, seeds: int) -> dict:
             times.append(time.perf_counter() - t0)
             for s in stanzas:
                 recur.append(bool(recurring(caption, s.text)))
+                e, most = echoes_and_repeats(caption, s.text)
+                echo.append(e)
+                refrain.append(most >= 4)
                 copies += (s.copied_span or 0) >= 40
                 losses[s.temperature].append(own_loss(writer, s.caption, s.text[len(s.caption):]))
-    return {"recur": sum(recur) / len(recur), "copies": copies, "job_s": statistics.median(times),
+    return {"recur": sum(recur) / len(recur), "echo": sum(echo) / len(echo), "refrain": sum(refrain) / len(refrain),
+            "copies": copies, "job_s": statistics.median(times),
             "loss": {t: statistics.mean(v) for t, v in losses.items()}}
 
 
@@ -93,14 +113,14 @@ def main() -> None:
     methods = [f"pull {x}" for x in args.pulls.split(",")] + ([f"best-of {args.best_of}"] if args.best_of else [])
     print(f"model {args.model}: {len(CAPTIONS)} captions x {len(TEMPERATURES)} temperatures x {args.seeds} seeds, "
           f"{LENGTH} chars, {torch.get_num_threads()} threads")
-    print(f"{'method':<12} {'recur':>6} {'loss':>7} {'vs plain':>9} {'copies':>7} {'job s':>6}")
+    print(f"{'method':<12} {'recur':>6} {'echo':>5} {'refrain':>8} {'loss':>7} {'vs plain':>9} {'copies':>7} {'job s':>6}")
     plain = None
     for m in methods:
         r = run(writer, m, args.seeds)
         loss = statistics.mean(r["loss"].values())
         plain = plain or r["loss"]
         delta = max(r["loss"][t] - plain[t] for t in TEMPERATURES)   # the worst temperature
-        print(f"{m:<12} {r['recur']:>6.0%} {loss:>7.3f} {delta:>+9.3f} {r['copies']:>7} {r['job_s']:>6.2f}", flush=True)
+        print(f"{m:<12} {r['recur']:>6.0%} {r['echo']:>5.0%} {r['refrain']:>8.0%} {loss:>7.3f} {delta:>+9.3f} {r['copies']:>7} {r['job_s']:>6.2f}", flush=True)
     print(f"peak RSS {peak_rss_mb():.0f} MB; 'vs plain' is the largest difference at any one temperature")
 
 
