@@ -67,12 +67,12 @@ def best_of(writer, caption, n, seed):
 def echoes_and_repeats(caption: str, stanza: str) -> tuple[bool, int]:
     """(a word after the first line begins like a caption word but is another, the most times
     one caption word comes back after the first line)."""
-    from models.subject import content_words
-    words = re.findall(r"[a-z]+", stanza.split("\n", 1)[1].lower() if "\n" in stanza else "")
+    from models.subject import after_first_line, content_words, said
+    rest = after_first_line(stanza)
     keys = content_words(caption)
-    said = {k: sum(bool(re.fullmatch(rf"{k}(s|es)?", w)) for w in words) for k in keys}
+    words = re.findall(r"[a-z]+", rest)
     echo = any(len(w) >= 3 and k.startswith(w[:3]) and not w.startswith(k) for w in words for k in keys)
-    return echo, max(said.values(), default=0)
+    return echo, max((len(said(k).findall(rest)) for k in keys), default=0)
 
 
 def run(writer, method: str, seeds: int) -> dict:

@@ -48,11 +48,22 @@ def content_words(caption: str) -> list[str]:
     return seen
 
 
+def after_first_line(stanza: str) -> str:
+    """What a stanza wrote after its first line (the caption's), lower case: where a subject
+    kept alive shows."""
+    return stanza.split("\n", 1)[1].lower() if "\n" in stanza else ""
+
+
+def said(word: str) -> re.Pattern:
+    """The word or its plural, as a whole word."""
+    return re.compile(rf"\b{word}(s|es)?\b")
+
+
 def recurring(caption: str, stanza: str) -> list[str]:
     """The caption's content words (or their plurals) that come back after the stanza's first
     line: the measure of a subject kept alive."""
-    rest = stanza.split("\n", 1)[1].lower() if "\n" in stanza else ""
-    return [w for w in content_words(caption) if re.search(rf"\b{w}(s|es)?\b", rest)]
+    rest = after_first_line(stanza)
+    return [w for w in content_words(caption) if said(w).search(rest)]
 
 
 class SubjectPull:
