@@ -97,22 +97,6 @@ def test_cuda_graph_keeps_the_subject_pull_of_each_caption():
         assert torch.equal(engine.generate(logits, state, temps, 120, seeds, pull=pull), eager)
 
 
-@cuda
-def test_cuda_writer_timings_add_up_and_rows_repeat_by_seed(tiny_checkpoint):
-    import time
-
-    from models.writer import Writer
-    writer = Writer.load(tiny_checkpoint, "cuda")
-    writer.write("The moon", [0.5, 0.5, 0.5], 40, rng_seed=1)   # capture the graph outside the timing
-    t0 = time.perf_counter()
-    poem = writer.write("The moon over the river", [0.3, 0.6, 0.9], 300, rng_seed=5)
-    wall = time.perf_counter() - t0
-    parts = poem.timings["prime_s"] + poem.timings["sample_s"] + poem.timings["guard_s"]
-    assert 0.9 * wall <= parts <= wall
-    again = writer.write("The moon over the river", [0.3, 0.6, 0.9], 300, rng_seed=5)
-    assert [s.text for s in again.stanzas] == [s.text for s in poem.stanzas]
-
-
 def test_cached_preseed_state_gives_the_same_poem_as_priming_everything(tiny_checkpoint):
     from models.writer import Writer
     writer = Writer.load(tiny_checkpoint, "cpu")
