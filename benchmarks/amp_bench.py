@@ -33,7 +33,8 @@ def train(corpus: str, out: Path, layers: int, size: int, args, amp: bool) -> li
     r = subprocess.run(cmd + (["--amp"] if amp else []), cwd=ROOT, capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{r.stderr[-3000:]}")
-    return list(csv.DictReader(open(out / "log.csv")))
+    with open(out / "log.csv", newline="") as f:
+        return list(csv.DictReader(f))
 
 
 def main() -> None:
