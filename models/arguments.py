@@ -31,7 +31,10 @@ def number(kind, low=None, high=None, low_open: bool = False):
 def temperatures(text: str) -> list[float]:
     """Comma-separated temperatures, 1..16 of them, each 0..5 (0: greedy)."""
     parse = number(float, 0.0, MAX_TEMPERATURE)
-    temps = [parse(t.strip()) for t in text.split(",") if t.strip()]
+    items = [t.strip() for t in text.split(",")]
+    if "" in items:
+        raise argparse.ArgumentTypeError(f"an empty temperature in {text!r}: give numbers separated by single commas")
+    temps = [parse(t) for t in items]
     if not 1 <= len(temps) <= MAX_TEMPERATURES:
         raise argparse.ArgumentTypeError(f"give 1..{MAX_TEMPERATURES} temperatures separated by commas, got {text!r}")
     return temps

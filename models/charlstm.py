@@ -39,14 +39,25 @@ def pick_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def trim_to_boundary(text: str) -> str:
-    """Cut generated text back to a clean end: a line break if one lies in its second half,
-    else the end of a word. Never lengthens the text."""
-    if text.endswith("\n"):
+VERSE_OVER = 0.25     # a stanza may run this far past its length to finish its line
+PAUSE = ".,;:!?"
+
+
+def finish_verse(text: str, length: int) -> str:
+    """Cut generated text (sampled up to VERSE_OVER past `length`) where verse ends, never in a
+    word: the first line break at or past `length` after a pause (".,;:!?"), else the last such
+    break past half of it; then the same for any line break; then a sentence's end; then a word's."""
+    ends = [i for i, ch in enumerate(text) if ch == "\n" and i >= length // 2]
+    for want in (lambda i: text[:i].rstrip()[-1:] in PAUSE, lambda i: True):
+        good = [i for i in ends if want(i) and text[:i].strip()]
+        after = [i for i in good if i >= length]
+        if good:
+            return text[:after[0] if after else good[-1]].rstrip()
+    stops = [i + 1 for i, ch in enumerate(text[:-1]) if ch in ".!?" and text[i + 1] in " \n" and i >= length // 2]
+    if stops:
+        return text[:stops[-1]].rstrip()
+    if text.endswith(("\n", " ")):
         return text.rstrip()
-    cut = text.rfind("\n")
-    if cut >= len(text) // 2:
-        return text[:cut].rstrip()
     cut = text.rfind(" ")
     return text[:cut].rstrip() if cut > 0 else text.rstrip()
 

@@ -11,3 +11,4 @@ MAX_TEMPERATURES, MAX_TEMPERATURE = 16, 5.0
 MAX_LENGTH = 20000     # characters per stanza (the kill-mid-poem test needs long poems)
 MAX_PRESEED = 4000
 MAX_KEEP_SUBJECT = 10.0
+MAX_CAPTION = 200      # characters of caption a poem starts from; longer ones are cut at a word

@@ -35,8 +35,8 @@ def sample_preseed(model, index: NgramIndex | None, length: int, temperature: fl
     """The model's own paragraph that primes it best: verse-like (several lines of words, no
     digits, little indentation), original (passes the guard), and the likeliest to the model
     itself among the candidates."""
-    poem = Writer(model, index=index).write("\n\n", [temperature] * candidates, length + length // 4,
-                                           preseed="", rng_seed=seed, max_copy=max_copy, retries=0)
+    poem = Writer(model, index=index).write_after("\n\n", [temperature] * candidates, length + length // 4,
+                                                 preseed="", rng_seed=seed, max_copy=max_copy, retries=0)
     scored = []
     for stanza in poem.stanzas:
         text = stanza.text[len(stanza.caption):].strip("\n")

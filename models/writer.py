@@ -15,20 +15,44 @@ and marked original=False so the caller can report it.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .charlstm import CharLSTM, trim_to_boundary
+from .charlstm import VERSE_OVER, CharLSTM, finish_verse
 from .checkpoint import load_checkpoint
-from .defaults import KEEP_SUBJECT, MAX_COPY, RETRIES
+from .defaults import KEEP_SUBJECT, MAX_CAPTION, MAX_COPY, RETRIES
+from .errors import ModelError
 from .originality import NgramIndex, NgramIndexError
 from .subject import SubjectPull, recurring
 
 log = logging.getLogger(__name__)
 
 SHIPPED = Path(__file__).parent / "shipped" / "poetry.safetensors"
+
+
+class CaptionError(ModelError, ValueError):
+    """A caption no poem can start from (empty, or nothing left once cleaned)."""
+
+
+def tidy_caption(caption: str, vocab) -> tuple[str, str]:
+    """(the caption as the poem starts with it, the characters dropped): on the model's
+    alphabet, one line, single spaces (a dropped emoji leaves no double space), at most
+    MAX_CAPTION characters, cut at a word with a warning. An empty one is a CaptionError."""
+    if not caption.strip():
+        raise CaptionError("the caption is empty: give the words the poem starts from")
+    clean, dropped = vocab.clean(" ".join(caption.split()))
+    clean = re.sub(r"\s+", " ", clean).strip()
+    if not clean:
+        raise CaptionError(f"nothing is left of the caption {caption!r} on this voice's alphabet")
+    if len(clean) > MAX_CAPTION:
+        cut = clean[:MAX_CAPTION + 1].rsplit(" ", 1)[0] if " " in clean[:MAX_CAPTION + 1] else clean[:MAX_CAPTION]
+        log.warning("the caption is %d characters; the poem starts from its first %d (limit %d)",
+                    len(clean), len(cut), MAX_CAPTION)
+        clean = cut.rstrip()
+    return clean, dropped
 
 
 def _sync(device) -> None:
@@ -112,33 +136,57 @@ class Writer:
             return self.model.prime(caption)
         return self.model.prime("\n\n" + caption, self.primed(preseed)[1])
 
+    def ends_caption(self, caption: str, logits):
+        """The caption is printed as written: when it ends in a letter or digit, the first
+        character sampled may not be one ("dim light" never becomes "dim lightning")."""
+        if not caption[-1:].isalnum():
+            return logits
+        logits = logits.clone()
+        logits[..., self.word_ids] = float("-inf")
+        return logits
+
+    @property
+    def word_ids(self) -> list[int]:
+        if not hasattr(self, "_word_ids"):
+            self._word_ids = [i for i, ch in enumerate(self.model.vocab.chars) if ch.isalnum()]
+        return self._word_ids
+
     def copied_span(self, text: str) -> int | None:
         return self.index.longest_copied_span(text) if self.index else None
 
-    def write(self, caption: str, temperatures: list[float], length: int = 400,
-              preseed: str | None = None, top_k: int | None = None, rng_seed: int | None = None,
-              max_copy: int = MAX_COPY, retries: int = RETRIES, keep_subject: float = KEEP_SUBJECT) -> Poem:
-        """One stanza per temperature, each starting with the caption. keep_subject: nats of
-        pull toward the caption's words (models/subject.py; 0: none)."""
+    def write(self, caption: str, temperatures: list[float], length: int = 400, **options) -> Poem:
+        """One stanza per temperature, each starting with the caption (tidied: tidy_caption).
+        Options: preseed, top_k, rng_seed, max_copy, retries, keep_subject (nats of pull toward
+        the caption's words, models/subject.py; 0: none)."""
+        caption, dropped = tidy_caption(caption, self.model.vocab)
+        return self.write_after(caption, temperatures, length, dropped=dropped, **options)
+
+    def write_after(self, caption: str, temperatures: list[float], length: int = 400,
+                    preseed: str | None = None, top_k: int | None = None, rng_seed: int | None = None,
+                    max_copy: int = MAX_COPY, retries: int = RETRIES, keep_subject: float = KEEP_SUBJECT,
+                    dropped: str = "") -> Poem:
+        """write() on an opening taken as it is, clean already (export's pre-seed starts from
+        a blank line)."""
         t0 = time.perf_counter()
         model = self.model
-        caption, dropped = model.vocab.clean(caption)
         logits, state = self.prime(caption, self.preseed if preseed is None else preseed)
+        logits = self.ends_caption(caption, logits)
         pull = SubjectPull(caption, model.vocab, keep_subject) if keep_subject > 0 else None
         _sync(model.device)   # CUDA runs ahead of the host: time what was done, not what was queued
         t1 = time.perf_counter()
         base = secrets.randbits(31) if rng_seed is None else rng_seed
         B = len(temperatures)
+        budget = length + max(1, int(length * VERSE_OVER))   # room to finish the line under way
         best: list[Stanza | None] = [None] * B
         todo = list(range(B))
         guard_s = 0.0
         for attempt in range(1 + retries):
             seeds = [base + attempt * B + i for i in todo]
-            rows = model.generate(logits, state, [temperatures[i] for i in todo], length, seeds, top_k,
+            rows = model.generate(logits, state, [temperatures[i] for i in todo], budget, seeds, top_k,
                                   pull=pull).tolist()   # waits for the device
             g0 = time.perf_counter()
             for i, s, ids in zip(todo, seeds, rows):
-                written = trim_to_boundary(model.vocab.decode(ids))
+                written = finish_verse(model.vocab.decode(ids), length)
                 span = self.copied_span(written)
                 cand = Stanza(temperatures[i], caption + written, caption, s, span, attempt + 1,
                               recurs=recurring(caption, caption + written))
