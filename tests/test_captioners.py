@@ -115,6 +115,34 @@ def test_corrupt_or_missing_image_file(tmp_path):
     assert load_image(good).shape == (30, 40, 3)
 
 
+def png_claiming(path, width: int, height: int) -> None:
+    """A real 8x8 PNG whose header claims width x height: what a decompression bomb looks like
+    before it is decoded (making a real one would take the memory the check protects)."""
+    import struct
+    import zlib
+    Image.new("L", (8, 8)).save(path)
+    data = bytearray(path.read_bytes())
+    ihdr = struct.pack(">II", width, height) + bytes(data[24:29])
+    data[16:29] = ihdr
+    data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("side", [13000, 20000])   # over our limit; over Pillow's bomb limit too
+def test_an_image_over_the_pixel_limit_is_refused_by_name(tmp_path, side):
+    png_claiming(tmp_path / "huge.png", side, side)
+    with pytest.raises(ImageError, match=r"huge.png .*24,000,000"):
+        load_image(tmp_path / "huge.png")
+
+
+def test_a_big_jpeg_is_decoded_downscaled(tmp_path, monkeypatch):
+    import models.captioners.base as base
+    monkeypatch.setattr(base, "MAX_PIXELS", 10_000)
+    Image.new("RGB", (400, 200), (200, 10, 10)).save(tmp_path / "big.jpg")
+    rgb = load_image(tmp_path / "big.jpg")     # 80,000 pixels: decoded at 1/4 scale
+    assert rgb.shape == (50, 100, 3) and rgb[25, 50, 0] > 150
+
+
 def test_unknown_captioner_name():
     with pytest.raises(ValueError, match="unknown captioner 'magic'"):
         get_captioner("magic")

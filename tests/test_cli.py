@@ -57,3 +57,15 @@ def test_export_ships_half_weights_index_and_a_sampled_preseed(trained_run, corp
     assert voice.index is not None and voice.preseed == meta["preseed"]
     poem = voice.write("The moon", [0.5], 100, rng_seed=1)
     assert voice.preseed not in poem.stanzas[0].text
+
+
+def test_caption_reports_a_bad_file_and_carries_on(tmp_path, capsys):
+    from PIL import Image
+
+    from test_captioners import png_claiming
+    png_claiming(tmp_path / "bomb.png", 20000, 20000)
+    Image.new("RGB", (64, 48), (30, 90, 200)).save(tmp_path / "sky.png")
+    assert main(["caption", str(tmp_path / "bomb.png"), str(tmp_path / "sky.png"), "--captioner", "scene"]) == 2
+    out, err = capsys.readouterr()
+    assert "bomb.png" in err and "pixels" in err and "Traceback" not in err
+    assert "sky.png:" in out

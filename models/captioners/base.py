@@ -1,7 +1,9 @@
 """The captioner interface: an image in (any size or mode), a caption and its details out."""
 from __future__ import annotations
 
+import math
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -9,6 +11,11 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from ..errors import ModelError
+
+
+# The most pixels decoded at once: a 24 MP photo is ~72 MB as RGB. Bigger JPEGs are decoded
+# downscaled (draft mode, 1/2 to 1/8, at no extra memory); anything else bigger is refused.
+MAX_PIXELS = 24_000_000
 
 
 class ImageError(ModelError, ValueError):
@@ -59,12 +66,26 @@ def load_image(path: str | Path) -> np.ndarray:
     if path.is_dir():
         raise ImageError(f"{path} is a folder, not an image")
     try:
-        with Image.open(path) as im:
-            im.load()
-            return to_rgb(im)
+        with warnings.catch_warnings():   # the size is checked here, not warned of
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                if im.width * im.height > MAX_PIXELS and im.format == "JPEG":
+                    # decode at 1/2, 1/4 or 1/8 scale, the least that fits: memory stays bounded
+                    k = min(8, 2 ** math.ceil(math.log2(math.sqrt(im.width * im.height / MAX_PIXELS))))
+                    im.draft("RGB", (math.ceil(im.width / k), math.ceil(im.height / k)))
+                if im.width * im.height > MAX_PIXELS:
+                    raise ImageError(f"{path} is {im.width}x{im.height} pixels, over the limit of {MAX_PIXELS:,} "
+                                     f"({MAX_PIXELS / 1e6:.0f} MP): scale it down first")
+                im.load()
+                return to_rgb(im)
     except FileNotFoundError:
         raise ImageError(f"image not found: {path}") from None
+    except Image.DecompressionBombError as e:
+        raise ImageError(f"{path} is over the limit of {MAX_PIXELS:,} pixels ({MAX_PIXELS / 1e6:.0f} MP), "
+                         f"too large to decode safely: scale it down first ({e})") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
+        if isinstance(e, ImageError):
+            raise
         raise ImageError(f"{path} is not a readable image (corrupt or truncated?): {e}") from None
 
 
