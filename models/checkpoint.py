@@ -60,6 +60,32 @@ def read_metadata(path: str | Path) -> dict:
     return meta
 
 
+BOUNDS = {"num_layers": 16, "rnn_size": 8192, "wordvec_size": 4096}
+
+
+def check_config(config: CharLSTMConfig, vocab_size: int, tensors: dict) -> None:
+    """The config must be sane and must be what the tensors hold, before anything is allocated
+    for it (a file claiming 10^9 layers would otherwise allocate without end)."""
+    for key, most in BOUNDS.items():
+        v = getattr(config, key)
+        if not isinstance(v, int) or not 1 <= v <= most:
+            raise ValueError(f"config {key} = {v!r} is outside 1..{most}")
+    if not (isinstance(config.dropout, (int, float)) and 0 <= config.dropout < 1):
+        raise ValueError(f"config dropout = {config.dropout!r} is outside 0..1")
+    want = {"embed.weight": (vocab_size, config.wordvec_size), "head.weight": (vocab_size, config.rnn_size)}
+    for layer in range(config.num_layers):
+        width = config.wordvec_size if layer == 0 else config.rnn_size
+        want[f"lstm.weight_ih_l{layer}"] = (4 * config.rnn_size, width)
+        want[f"lstm.weight_hh_l{layer}"] = (4 * config.rnn_size, config.rnn_size)
+    for key, shape in want.items():
+        got = tuple(tensors[key].shape) if key in tensors else None
+        if got != shape:
+            raise ValueError(f"{key} is {got or 'missing'}, its config says {shape}")
+    extra = {k for k in tensors if k.startswith("lstm.weight_ih_l")} - set(want)
+    if extra:
+        raise ValueError(f"it holds {len(extra)} LSTM layers more than its config's {config.num_layers}")
+
+
 def load_checkpoint(path: str | Path, device: torch.device | str | None = None) -> tuple[CharLSTM, dict]:
     """Load a model for sampling (eval mode, float32, on CUDA if present). Returns (model, meta)."""
     path = Path(path)
@@ -69,7 +95,9 @@ def load_checkpoint(path: str | Path, device: torch.device | str | None = None) 
     except (SafetensorError, OSError, ValueError) as e:
         raise CheckpointError(f"{path}: weights unreadable (corrupt or truncated?): {e}") from None
     try:
-        model = CharLSTM(CharLSTMConfig(**meta["config"]), Vocab(meta["vocab"]))
+        config, vocab = CharLSTMConfig(**meta["config"]), Vocab(meta["vocab"])
+        check_config(config, len(vocab), tensors)
+        model = CharLSTM(config, vocab)
         model.load_state_dict({k: v.float() for k, v in tensors.items()})
     except (TypeError, KeyError, RuntimeError, ValueError) as e:
         raise CheckpointError(f"{path}: weights do not match its own config: {e}") from None

@@ -52,3 +52,21 @@ def test_half_precision_checkpoint_loads_as_float32(tiny_checkpoint, tmp_path):
     loaded, _ = load_checkpoint(half, "cpu")
     assert loaded.head.weight.dtype == torch.float32
     assert torch.allclose(loaded.head.weight, model.head.weight, atol=1e-2)
+
+
+@pytest.mark.parametrize("claim", [{"num_layers": 10**9}, {"rnn_size": 10**7}, {"rnn_size": 64, "num_layers": 2},
+                                   {"wordvec_size": -1}, {"dropout": 7}])
+def test_a_config_that_lies_about_its_tensors_is_refused_before_allocating(tiny_checkpoint, tmp_path, claim):
+    """A file whose metadata claims 10^9 layers used to allocate without end before the
+    tensors were checked; now the config is checked against bounds and the tensors first."""
+    import json
+
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+    with safe_open(str(tiny_checkpoint), framework="pt") as f:
+        meta = json.loads(f.metadata()["narrator"])
+    meta["config"].update(claim)
+    liar = tmp_path / "liar.safetensors"
+    save_file(load_file(str(tiny_checkpoint)), str(liar), metadata={"narrator": json.dumps(meta)})
+    with pytest.raises(CheckpointError, match="liar.safetensors"):
+        load_checkpoint(liar, "cpu")
