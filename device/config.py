@@ -81,7 +81,8 @@ class HFCaptionerConfig:
 @dataclass
 class ConsoleConfig:
     listen: str = ""                # HOST:PORT for the web console; empty: no console, nothing listens
-    token: str = ""                 # required to press from the console unless it listens on loopback only
+    token: str = ""                 # required for every request unless it listens on loopback only
+    names: list[str] = field(default_factory=list)   # other host names it answers to (e.g. "narrator.local")
 
 
 @dataclass
@@ -91,7 +92,7 @@ class VoiceConfig:
     temperatures: list[float] = field(default_factory=lambda: [0.3, 0.4, 0.5, 0.6, 0.7, 0.8])
     length: int = 400
     preseed: str | None = None      # None: the model's own pre-seed
-    captioner: str = "sight"        # sight (names what it sees) | scene (colour and light) | hf
+    captioner: str = "sight"        # sight (looks: trained on photos) | words (the old one) | scene | hf
     precision: str = "float32"      # step engine: float32 | bfloat16 | float16 | int8 (see docs/benchmarks.md)
     keep_subject: float = KEEP_SUBJECT   # nats of pull toward the caption's words (models/subject.py); 0: none
 

@@ -17,6 +17,12 @@ from device.console import serve_console
 from device.console.app import make_app
 
 TOKEN = "t" * 20
+BASE = "http://127.0.0.1:8080"
+SAME = {"Origin": BASE}                     # what the page's own fetch sends
+
+
+def console(d, token=""):
+    return TestClient(make_app(d, token), base_url=BASE)
 
 
 @pytest.fixture
@@ -45,29 +51,30 @@ def wait_for(cond, timeout=30.0):
 
 def test_the_api_presses_like_the_button_and_lists_what_printed(running):
     d = running(n_voices=2)
-    client = TestClient(make_app(d, TOKEN))
-    status = client.get("/api/status").json()
-    assert status["light"] == "idle" and status["voices"] == ["voice0", "voice1"] and status["printer"] == "ready"
-    assert client.post("/api/press").status_code == 401                      # no token, no press
-    assert client.post("/api/press", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    client = console(d, TOKEN)
     auth = {"Authorization": f"Bearer {TOKEN}"}
-    assert client.post("/api/press", headers=auth).json() == {"accepted": True}
+    assert client.get("/api/status").status_code == 401                     # with a token, every route needs it
+    status = client.get("/api/status", headers=auth).json()
+    assert status["light"] == "idle" and status["voices"] == ["voice0", "voice1"] and status["printer"] == "ready"
+    assert client.post("/api/press", json={}).status_code == 401              # no token, no press
+    assert client.post("/api/press", json={}, headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert client.post("/api/press", json={}, headers=auth).json() == {"accepted": True}
     assert wait_for(lambda: len(d.results) == 1)
-    (job,) = client.get("/api/jobs").json()
+    (job,) = client.get("/api/jobs", headers=auth).json()
     assert job["id"] == d.results[0].job_id and job["status"] == "printed" and job["caption"]
-    assert client.get(f"/api/jobs/{job['id']}").json()["stanzas"]
-    png = client.get(f"/api/jobs/{job['id']}/receipt.png")
+    assert client.get(f"/api/jobs/{job['id']}", headers=auth).json()["stanzas"]
+    png = client.get(f"/api/jobs/{job['id']}/receipt.png", headers=auth)
     assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
     assert client.post("/api/knob", json={"value": 1023}, headers=auth).json()["voice"] == "voice1"
     assert client.post("/api/knob", json={"value": 5000}, headers=auth).status_code == 400
-    assert client.post("/api/reprint", headers=auth).json() == {"accepted": True}
+    assert client.post("/api/reprint", json={}, headers=auth).json() == {"accepted": True}
     assert wait_for(lambda: len(d.results) == 2)
 
 
 def test_no_request_reaches_outside_the_archive(running, tmp_path):
     d = running()
     (tmp_path / "secret.png").write_bytes(b"\x89PNG secret")
-    client = TestClient(make_app(d))
+    client = console(d)
     for path in ("/api/jobs/..%2Fsecret.png", "/api/jobs/../secret.png", "/api/jobs/%2E%2E/receipt.png",
                  "/api/jobs/20260101-000000-0001/receipt.png"):
         r = client.get(path)
@@ -79,11 +86,49 @@ def test_console_presses_keep_the_one_running_one_waiting_rule(running):
     camera = SimCamera()
     camera.gate = threading.Event()          # the first job waits in the camera
     d = running(camera=camera)
-    client = TestClient(make_app(d))         # loopback, no token
-    answers = [client.post("/api/press").json()["accepted"] for _ in range(3)]
+    client = console(d)                      # loopback, no token
+    answers = [client.post("/api/press", json={}, headers=SAME).json()["accepted"] for _ in range(3)]
     assert answers == [True, True, False]
     camera.gate.set()
     assert wait_for(lambda: len(d.results) == 2)
+
+
+def test_other_sites_cannot_press_turn_or_read(running):
+    """A cross-origin form, a text/plain fetch, a DNS-rebinding Host, a huge or deep body."""
+    d = running()
+    client = console(d)
+    evil = {"Origin": "http://evil.example"}
+    assert client.post("/api/press", data={"a": "1"}, headers=evil).status_code == 415        # a form
+    assert client.post("/api/press", json={}, headers=evil).status_code == 403               # fetch from elsewhere
+    assert client.post("/api/press", json={}).status_code == 403                             # no origin at all
+    text_plain = {"Content-Type": "text/plain", **SAME}
+    assert client.post("/api/knob", content='{"value": 5}', headers=text_plain).status_code == 415
+    assert client.get("/api/jobs", headers={"Host": "evil.example:8080"}).status_code == 421  # DNS rebinding
+    assert client.get("/api/jobs", headers={"Host": "localhost:8080"}).status_code == 200
+    big = client.post("/api/knob", content=b"{" + b" " * 100_000 + b"}",
+                      headers={"Content-Type": "application/json", **SAME})
+    assert big.status_code == 413
+    deep = client.post("/api/knob", content="[" * 3000 + "]" * 3000, headers={"Content-Type": "application/json", **SAME})
+    assert deep.status_code in (400, 413) and b"Traceback" not in deep.content
+    deep = client.post("/api/knob", content="[" * 2000, headers={"Content-Type": "application/json", **SAME})
+    assert deep.status_code == 400
+    assert not d.results and d.pending == 0                                                   # nothing was pressed
+    r = client.get("/")
+    for header in ("x-content-type-options", "content-security-policy", "x-frame-options", "referrer-policy",
+                   "cache-control"):
+        assert header in r.headers, header
+    assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+
+
+def test_the_page_opened_with_the_token_keeps_working(running):
+    d = running()
+    client = console(d, TOKEN)
+    assert client.get("/?token=wrong", follow_redirects=False).status_code == 401
+    r = client.get(f"/?token={TOKEN}", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/" and "HttpOnly" in r.headers["set-cookie"]
+    assert client.get("/api/jobs").status_code == 200                          # the cookie now opens every route
+    assert client.post("/api/press", json={}, headers=SAME).json() == {"accepted": True}
+    assert client.post("/api/press", json={}, headers={"Origin": "http://evil.example"}).status_code == 403
 
 
 def listening_sockets() -> set:

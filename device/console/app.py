@@ -4,13 +4,13 @@
 
 GET /api/status, /api/jobs, /api/jobs/{id}, /api/jobs/{id}/receipt.png; POST /api/press,
 /api/reprint, /api/knob {"value": 0..1023}. A press from the console takes the button's own
-path (Daemon.on_press: one job runs, one may wait). With a token, every POST needs it
-(`Authorization: Bearer TOKEN`, compared in constant time); job ids are checked against the
-archive's id pattern, so no request reaches a file outside the archive.
+path (Daemon.on_press: one job runs, one may wait). Who may ask at all (host, origin, token,
+body size, security headers) is guard.py's; job ids are checked against the archive's id
+pattern, so no request reaches a file outside the archive.
 """
 from __future__ import annotations
 
-import hmac
+import json
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from ..archive import JOB_ID
 from ..job import PREVIEW, Job
+from .guard import Guard
 
 PAGE = Path(__file__).with_name("page.html")
 RECENT = 24        # jobs the page shows
@@ -38,23 +39,16 @@ def job_summary(record: dict) -> dict:
     return {k: record.get(k, "") for k in ("id", "created", "caption", "status", "voice")}
 
 
-def make_app(daemon, token: str = "") -> Starlette:
+def make_app(daemon, token: str = "", listen: str = "127.0.0.1:8080", names: tuple[str, ...] = ()) -> Guard:
+    """The console for `daemon`, answering as `listen` (HOST:PORT) or one of `names`."""
     archive = daemon.archive
-
-    def allowed(request: Request) -> bool:
-        if not token:
-            return True
-        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-        return hmac.compare_digest(given.encode(), token.encode())
-
-    def refused() -> JSONResponse:
-        return JSONResponse({"error": "a token is needed: Authorization: Bearer TOKEN"}, status_code=401)
+    html = PAGE.read_text(encoding="utf-8")
 
     def known(job_id: str) -> bool:
         return bool(JOB_ID.match(job_id)) and (archive.root / job_id).is_dir()
 
     def page(request: Request):
-        return HTMLResponse(PAGE.read_text(encoding="utf-8"))
+        return HTMLResponse(html)
 
     def api_status(request: Request):
         return JSONResponse(status(daemon))
@@ -84,26 +78,24 @@ def make_app(daemon, token: str = "") -> Starlette:
         return FileResponse(archive.path(job_id, PREVIEW), media_type="image/png")
 
     def api_press(request: Request):
-        return JSONResponse({"accepted": daemon.on_press()}) if allowed(request) else refused()
+        return JSONResponse({"accepted": daemon.on_press()})
 
     def api_reprint(request: Request):
-        return JSONResponse({"accepted": daemon.on_press(long=True)}) if allowed(request) else refused()
+        return JSONResponse({"accepted": daemon.on_press(long=True)})
 
     async def api_knob(request: Request):
-        if not allowed(request):
-            return refused()
         try:
-            value = (await request.json())["value"]
+            value = json.loads(await request.body())["value"]
             if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1023:
                 raise ValueError
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):   # deep JSON is a bad request, not a 500
             return JSONResponse({"error": 'send {"value": N} with N in 0..1023'}, status_code=400)
         daemon.on_knob(value / 1023)
         return JSONResponse({"voice": daemon.voice.name, "knob": daemon.selector.index})
 
-    return Starlette(routes=[
+    return Guard(Starlette(routes=[
         Route("/", page), Route("/api/status", api_status), Route("/api/jobs", api_jobs),
         Route("/api/jobs/{job_id}", api_job), Route("/api/jobs/{job_id}/receipt.png", api_receipt),
         Route("/api/press", api_press, methods=["POST"]), Route("/api/reprint", api_reprint, methods=["POST"]),
         Route("/api/knob", api_knob, methods=["POST"]),
-    ])
+    ]), listen, token, names, html)

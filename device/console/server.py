@@ -29,8 +29,10 @@ def serve_console(daemon, cfg):
 
     from .app import make_app
     host, port = console_address(cfg.listen)
-    server = uvicorn.Server(uvicorn.Config(make_app(daemon, cfg.token), host=host, port=port,
-                                           log_level="warning", lifespan="off", access_log=False))
+    address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    app = make_app(daemon, cfg.token, address, tuple(cfg.names))
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off",
+                                           access_log=False))
     thread = threading.Thread(target=server.run, name="console", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -41,7 +43,7 @@ def serve_console(daemon, cfg):
         raise ConsoleError(f"the console could not listen on {cfg.listen} (port taken, or not an address "
                            "of this machine?); change console.listen or leave it empty")
     log.info("console on http://%s:%d/%s", host if ":" not in host else f"[{host}]", port,
-             "" if not cfg.token else " (presses need the token)")
+             "" if not cfg.token else "?token=... (every request needs the token)")
     try:
         yield server
     finally:
