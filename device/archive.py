@@ -8,12 +8,38 @@ from __future__ import annotations
 
 import calendar
 import json
+import logging
 import os
 import re
 import time
 from pathlib import Path
 
 JOB_ID = re.compile(r"^(\d{8}-\d{6})-(\d{2,4})$")
+log = logging.getLogger(__name__)
+
+
+def quarantine(path: Path, why: str) -> Path | None:
+    """Move a bad state file aside (never delete it: someone may want to read it) and say so;
+    returns where it went, or None when even that failed."""
+    aside = path.with_name(f"{path.name}.bad-{time.strftime('%Y%m%d-%H%M%S')}")
+    n = 1
+    while aside.exists() or aside.is_symlink():
+        aside, n = path.with_name(f"{path.name}.bad-{time.strftime('%Y%m%d-%H%M%S')}-{n}"), n + 1
+    try:
+        os.replace(path, aside)
+    except OSError as e:
+        log.error("%s is bad (%s) and could not be moved aside: %s", path, why, e)
+        return None
+    log.warning("%s is bad (%s): moved aside to %s", path, why, aside.name)
+    return aside
+
+
+def created_from_id(job_id: str) -> str:
+    """A job's creation time (UTC) read back from its id, for a record that was lost."""
+    m = JOB_ID.match(job_id)
+    if not m:
+        return job_id
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.strptime(m.group(1), "%Y%m%d-%H%M%S"))
 
 
 class Archive:
@@ -76,7 +102,11 @@ class Archive:
         return self.write(job_id, "job.json", json.dumps(record, indent=2).encode())
 
     def read_json(self, job_id: str) -> dict:
-        return json.loads(self.path(job_id, "job.json").read_text())
+        """A job's record; OSError or ValueError when it is missing, unreadable or not a record."""
+        record = json.loads(self.path(job_id, "job.json").read_text())
+        if not isinstance(record, dict) or not isinstance(record.get("status", ""), str):
+            raise ValueError(f"job {job_id}: job.json holds {type(record).__name__}, not a job record")
+        return record
 
     def jobs(self) -> list[str]:
         return sorted(p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))

@@ -19,7 +19,7 @@ from PIL import Image
 
 from models.captioners import ImageError, load_image
 
-from .archive import Archive
+from .archive import Archive, created_from_id
 from .camera import Camera
 from .job import FRAME, HEAD, PREVIEW, RECEIPT, Job, Status
 from .printer import PrinterError
@@ -71,7 +71,7 @@ class Pipeline:
         try:
             job = Job.open(self.archive, job_id)
         except (OSError, ValueError):
-            job = Job(self.archive, job_id, {"id": job_id, "created": job_id, "voice": voice.name,
+            job = Job(self.archive, job_id, {"id": job_id, "created": created_from_id(job_id), "voice": voice.name,
                                              "temperatures": voice.temperatures})
         job.record["recovered"] = True
         try:

@@ -23,12 +23,12 @@ from collections import deque
 from contextlib import contextmanager
 
 from .archive import Archive
-from .job import HEAD, RECEIPT, SENT, UNFINISHED, UNPRINTED, Job, Status
-from .printer.preview import DecodeError, completion
+from .job import RECEIPT, SENT, Job, Status
+from .printer.preview import DecodeError, decode
+from .recovery import recover
 from .printer import Printer, PrinterError
 
 log = logging.getLogger(__name__)
-RESET = b"\x1b@"              # ESC @: initialise the printer
 AGAIN = b"(printed again: the first print was cut short)\n"
 
 
@@ -107,29 +107,6 @@ class Spool:
             os.close(fd)
             if printed:
                 (self.archive.root / label / SENT).unlink(missing_ok=True)
-
-    def _note_cut_short(self, job: str) -> None:
-        """A crash left this job's receipt part-printed: owe the printer the rest of the command
-        it was inside (then a reset), and say on the reprint that it is one."""
-        try:
-            sent = int((self.archive.root / job / SENT).read_text().strip() or 0)
-        except (OSError, ValueError):
-            return
-        (self.archive.root / job / SENT).unlink(missing_ok=True)
-        if sent <= 0:
-            return
-        self.again.add(job)
-        data_file = self.archive.path(job, RECEIPT)
-        if not data_file.exists():
-            data_file = self.archive.path(job, HEAD)
-        try:
-            owed = completion(data_file.read_bytes(), sent)
-        except (OSError, DecodeError) as e:
-            log.warning("job %s: cannot tell where its print stopped (%s); resetting the printer", job, e)
-            owed = b""
-        if self.printer.keeps_state:
-            self.repair = owed + RESET
-        log.warning("job %s was cut short after %d bytes; it prints again, whole", job, sent)
 
     # -- streaming a fresh job --------------------------------------------------------------
 
@@ -219,9 +196,12 @@ class Spool:
                 job = self.queue[0]
                 try:
                     data = self.archive.path(job, RECEIPT).read_bytes()
-                except OSError as e:
+                    decode(data)   # a garbled receipt would print garbage and leave the printer mid-command
+                except (OSError, DecodeError) as e:
                     self.queue.popleft()
-                    self._mark(job, Status.FAILED, error=f"receipt unreadable in the archive: {e}")
+                    self._mark(job, Status.FAILED, error=f"receipt unreadable or garbled in the archive "
+                                                         f"(kept, not printed): {e}")
+                    log.error("job %s: its receipt is unreadable or garbled (%s); not printed", job, e)
                     continue
                 try:
                     produced = self.print_bytes(job, data)
@@ -250,23 +230,9 @@ class Spool:
                 self._finish(label, printed)
 
     def recover(self) -> list[str]:
-        """Queue the archive's complete but unprinted jobs, oldest first; return the jobs that
-        a crash left unfinished (no complete receipt) for the pipeline to finish."""
-        unfinished = []
-        for job in self.archive.jobs():
-            try:
-                status = self.archive.read_json(job).get("status")
-            except (OSError, ValueError):
-                status = None
-            if (self.archive.root / job / SENT).exists() and status != Status.PRINTED:
-                self._note_cut_short(job)
-            if status in UNPRINTED and self.archive.path(job, RECEIPT).exists():
-                self.submit(job)
-            elif status in UNFINISHED or status is None:
-                unfinished.append(job)
-        if self.queue or unfinished:
-            log.info("recovered %d unprinted and %d unfinished job(s) from the archive", len(self.queue), len(unfinished))
-        return unfinished
+        """Queue the archive's complete but unprinted jobs, oldest first; return the jobs a crash
+        left unfinished, for the pipeline to finish (device/recovery.py)."""
+        return recover(self)
 
     # -- the background printer thread ------------------------------------------------------
 

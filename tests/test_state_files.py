@@ -1,0 +1,65 @@
+"""Start-up never dies on state: bad records, counts, receipts and lock files are moved aside
+and named, everything else goes on, and nothing that may have printed is printed twice."""
+import os
+
+import pytest
+
+from device.statelock import StateLock, StateLocked
+
+
+def printed_jobs(make_daemon, n):
+    d, _ = make_daemon()
+    return d, [d.pipeline.run(d.voice).job_id for _ in range(n)]
+
+
+def test_bad_state_files_are_quarantined_and_start_up_goes_on(make_daemon, caplog):
+    d, (a, b, c) = printed_jobs(make_daemon, 3)
+    d.printer.offline = True
+    spooled_d = d.pipeline.run(d.voice).job_id
+    spooled_e = d.pipeline.run(d.voice).job_id
+    arc = d.archive
+    arc.path(a, "job.json").write_text("[]")
+    arc.path(b, "job.json").write_text("null")
+    arc.path(c, "job.json").write_bytes(b"\x00garbage{")
+    arc.path(spooled_d, "sent").write_text("999999999999\n")
+    arc.path(spooled_e, "receipt.bin").write_bytes(b"\x1dv0\x00\xff\xff\xff\xff" + b"\x00" * 40)
+    d2, controls = make_daemon()
+    controls.quit()
+    d2.run()                                                    # never a traceback, never a restart loop
+    st = {j: arc.read_json(j) for j in arc.jobs()}
+    for job in (a, b, c):                                       # may have printed: kept, never printed twice
+        assert st[job]["status"] == "failed" and "unreadable" in st[job]["error"]
+        assert [p for p in os.listdir(arc.root / job) if p.startswith("job.json.bad-")]
+        assert st[job]["created"][:4] == job[:4] and "-" in st[job]["created"][4:8]   # a date, not the id
+    assert st[spooled_d]["status"] == "printed"                 # its count was garbage: reset, printed again
+    assert [p for p in os.listdir(arc.root / spooled_d) if p.startswith("sent.bad-")]
+    assert st[spooled_e]["status"] == "failed" and "garbled" in st[spooled_e]["error"]
+    assert [r.stem for r in d2.printer.receipts] == [spooled_d]   # one receipt printed, the good one
+    assert "moved aside" in caplog.text
+
+
+def test_a_fully_sent_receipt_is_not_printed_again(make_daemon):
+    """A crash after the last byte went out, before the job was marked printed."""
+    d, _ = make_daemon()
+    d.printer.offline = True
+    job = d.pipeline.run(d.voice).job_id
+    size = d.archive.path(job, "receipt.bin").stat().st_size
+    d.archive.path(job, "sent").write_text(f"{size}\n")
+    d2, controls = make_daemon()
+    controls.quit()
+    d2.run()
+    assert d2.archive.read_json(job)["status"] == "printed" and not d2.printer.receipts
+
+
+@pytest.mark.parametrize("kind", ["directory", "symlink"])
+def test_the_lock_file_is_never_followed_and_a_strange_one_is_replaced(tmp_path, kind):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    lock = tmp_path / ".narrator.lock"
+    lock.mkdir() if kind == "directory" else lock.symlink_to(victim)
+    with StateLock(tmp_path):
+        assert lock.is_file() and not lock.is_symlink() and lock.read_text().strip() == str(os.getpid())
+        with pytest.raises(StateLocked, match="PID"):
+            StateLock(tmp_path)
+    assert victim.read_text() == "precious"
+    assert [p for p in os.listdir(tmp_path) if p.startswith(".narrator.lock.bad-")]
