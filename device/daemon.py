@@ -26,6 +26,7 @@ from .controls import Controls, open_controls
 from .job import Status, last_printed
 from .pipeline import JobResult, Pipeline
 from .printer import Printer, open_printer
+from .printer.base import PAPER_OUT
 from .receipt import Paper
 from .sdnotify import Notifier
 from .spool import Spool
@@ -46,6 +47,7 @@ class Daemon:
         self.selector = VoiceSelector(len(voices), config.knob_hysteresis)
         self.jobs: queue.Queue = queue.Queue()
         self.pending = 0                 # jobs queued or running
+        self.dropped, self._dropped_logged = 0, -1.0   # presses dropped since the last log line
         self.results: list[JobResult] = []
         self.lock = threading.Lock()
         self.idle = threading.Event()
@@ -86,7 +88,12 @@ class Daemon:
         """Queue a job (or a reprint). Returns False when the press was dropped."""
         with self.lock:
             if self.pending >= 2:
-                log.info("press ignored: a job is running and another is already waiting")
+                self.dropped += 1   # a flood of presses is counted, and logged once a second at most
+                now = time.monotonic()
+                if now - self._dropped_logged >= 1.0:
+                    log.info("press ignored: a job is running and another is already waiting (%d dropped since "
+                             "the last note)", self.dropped)
+                    self.dropped, self._dropped_logged = 0, now
                 return False
             if self.pending == 1:
                 log.info("press acknowledged: the job will start when this one is done")
@@ -106,7 +113,7 @@ class Daemon:
 
     def on_printer_fault(self, fault: str) -> None:
         if fault:
-            self.set_status("paper-out" if "paper" in fault else "error",
+            self.set_status("paper-out" if fault.startswith(PAPER_OUT) else "error",
                             f"printer: {fault}; {len(self.spool.queue)} job(s) spooled")
         elif self.pending == 0:
             self.set_status("idle", "printer ready")

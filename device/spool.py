@@ -63,8 +63,14 @@ class Spool:
             self.on_fault(fault)
 
     def ready(self) -> bool:
+        """Whether to try the printer now. A fault stays until a receipt prints while jobs wait:
+        a write-only printer that opens fine may still not take data, and the operator must
+        not see "ready" between two failed tries."""
         ok, why = self.printer.status()
-        self._set_fault("" if ok else why)
+        if not ok:
+            self._set_fault(why)
+        elif not self.queue:
+            self._set_fault("")
         return ok
 
     def _mark(self, job: str, status: Status, **extra) -> None:
@@ -165,6 +171,7 @@ class Spool:
                 try:
                     produced = self.printer.end()
                     printed = True
+                    self._set_fault("")
                     self._mark(job, Status.PRINTED, printed=produced, printed_at=time.strftime("%Y-%m-%d %H:%M:%S"))
                     return Status.PRINTED
                 except PrinterError as e:
@@ -209,6 +216,7 @@ class Spool:
                     self._set_fault(str(e))
                     break
                 self.queue.popleft()
+                self._set_fault("")
                 self._mark(job, Status.PRINTED, printed=produced, printed_at=time.strftime("%Y-%m-%d %H:%M:%S"))
                 printed += 1
                 log.info("spooled job %s printed (%d still waiting)", job, len(self.queue))

@@ -6,6 +6,7 @@ import time
 from ..errors import DeviceError
 
 STALL_S = 5.0   # a printer that takes no byte for this long is "not taking data"
+PAPER_OUT = "the printer is out of paper"   # the one fault that lights paper-out: the printer said so
 
 
 class PrinterError(DeviceError, RuntimeError):
@@ -14,7 +15,7 @@ class PrinterError(DeviceError, RuntimeError):
 
 def not_taking_data(printer) -> PrinterError:
     return PrinterError(f"the printer is not taking data ({printer.describe()}): nothing accepted for "
-                        f"{STALL_S:.0f} s, out of paper or jammed?")
+                        f"{STALL_S:.0f} s (jammed, its cover open, or flow control holding it?)")
 
 
 class Printer:

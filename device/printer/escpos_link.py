@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 
-from .base import Printer, PrinterError, not_taking_data
+from .base import PAPER_OUT, Printer, PrinterError, not_taking_data
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class EscposPrinter(Printer):
             if not self._dev.is_online():
                 return False, "the printer does not answer (off, or a cover open?)"
             if self._dev.paper_status() == 0:
-                return False, "the printer is out of paper"
+                return False, PAPER_OUT
         except PrinterError as e:
             return False, str(e)
         except Exception as e:

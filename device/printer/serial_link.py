@@ -7,6 +7,9 @@ from .base import STALL_S, PrinterError
 from .escpos_link import EscposPrinter
 
 
+STATUS_READ_S = 0.08   # how long a status query waits for the printer's answer (two a job: <= 0.2 s)
+
+
 class SerialPrinter(EscposPrinter):
     name = "serial"
 
@@ -16,6 +19,8 @@ class SerialPrinter(EscposPrinter):
         dev = Serial(c.device, baudrate=c.baudrate, dsrdtr=c.flow_control == "dsrdtr", profile=c.profile)
         dev.open()
         dev.device.write_timeout = STALL_S   # a printer holding flow control must not hang us
+        # a status answer is one byte, at once: read(16) must not wait python-escpos's whole second
+        dev.device.timeout, dev.device.inter_byte_timeout = STATUS_READ_S, 0.02
         if c.flow_control == "rtscts":
             dev.device.rtscts = True
         return dev

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .base import Printer, PrinterError, not_taking_data
+from .base import PAPER_OUT, Printer, PrinterError, not_taking_data
 from .preview import decode, preview_png
 
 
@@ -35,7 +35,7 @@ class SimPrinter(Printer):
         if self.offline:
             return False, "the printer does not answer (off, or a cover open?)"
         if self.paper_out:
-            return False, "the printer is out of paper"
+            return False, PAPER_OUT
         return True, ""
 
     def _write(self, data: bytes) -> None:
