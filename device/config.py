@@ -66,6 +66,8 @@ class PrinterConfig:
                                     # many cheap printers never answer, so off: faults show as write errors
     cutter: bool | None = None      # cut after each receipt, else feed; unset: as the profile says
     photo: str = "raster"           # raster | ascii | none
+    budget_cm: float = 30.0         # paper a receipt may use on 58 mm paper (wider paper: the same area); 0: no limit
+    stanza_labels: bool = True      # a small "0.5" (font B) above each stanza: the temperature that wrote it
     out_dir: str = "narrator-out/receipts"  # sim: where receipts (.bin and .png) go
 
 
@@ -178,7 +180,7 @@ RANGES = {
     "camera.width": (16, 8192), "camera.height": (16, 8192),
     "controls.reset_wait_s": (0.0, 30.0),
     "printer.port": (1, 65535), "printer.usb_vendor": (0, 0xFFFF), "printer.usb_product": (0, 0xFFFF),
-    "printer.chunk_size": (1, 65536), "printer.chunk_pause_s": (0.0, 5.0),
+    "printer.chunk_size": (1, 65536), "printer.chunk_pause_s": (0.0, 5.0), "printer.budget_cm": (0.0, 1000.0),
     "hf.max_new_tokens": (1, 256), "hf.num_beams": (1, 16),
     "spool_max_jobs": (1, 10000),
 }

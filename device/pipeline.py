@@ -23,8 +23,8 @@ from .archive import Archive, created_from_id
 from .camera import Camera
 from .job import FRAME, HEAD, PREVIEW, RECEIPT, Job, Status
 from .printer import PrinterError
-from .printer.preview import preview_png
-from .receipt import Paper, receipt_body, receipt_head
+from .printer.preview import decode, preview_png, render
+from .receipt import Paper, plan, receipt_body, receipt_head
 from .spool import Spool
 from .voices import Voice
 
@@ -104,11 +104,14 @@ class Pipeline:
         try:
             job.stage = "writing the poem"
             caption = job.record["caption"]
-            poem = voice.writer.write(caption, voice.temperatures, voice.length, preseed=voice.preseed,
+            head_dots = render(decode(head), self.paper.dots).height
+            temps, length = plan(self.paper, voice.temperatures, voice.length, head_dots)   # the paper budget
+            poem = voice.writer.write(caption, temps, length, preseed=voice.preseed,
                                       rng_seed=job.record.get("rng_seed"), keep_subject=voice.keep_subject)
             job.lap("write_s")
             stanzas = [s.text for s in poem.stanzas]
-            receipt = head + receipt_body(self.paper, stanzas, voice.name, job.id)
+            receipt = head + receipt_body(self.paper, stanzas, voice.name, job.id, poem.stanzas[0].caption,
+                                          [f"{s.temperature:g}" for s in poem.stanzas])
             job.record.update(stanzas=[s.to_dict() for s in poem.stanzas], poem_timings=poem.timings)
             job.stage = "archiving the receipt"
             job.write(RECEIPT, receipt)

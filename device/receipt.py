@@ -2,11 +2,14 @@
 
 Layout is written as text, image and cut calls on python-escpos's Dummy printer, which turns
 them into the exact bytes a printer receives; the connection (device/printer.py) only moves
-bytes. A receipt is built in two parts so the head (header, photo, caption) can print while
-the poem is still being written.
+bytes. A receipt is built in two parts so the head (header, photo, the caption as its title)
+can print while the poem is still being written. Each stanza begins with the caption in bold,
+under a small label naming the temperature that wrote it. A paper budget (Paper.budget_dots)
+is kept by plan(): fewer or shorter stanzas before anything is written, never cut text.
 """
 from __future__ import annotations
 
+import math
 import textwrap
 from dataclasses import dataclass
 
@@ -15,6 +18,10 @@ from escpos.printer import Dummy
 from PIL import Image, ImageEnhance, ImageOps
 
 ASCII_RAMP = "@%#*+=-:. "   # dark -> light
+DOTS_PER_CM = 80             # 203 dpi thermal heads: 8 dots a millimetre
+LINE_DOTS = 30               # one line of font A, as the printer feeds it (ESC 2)
+CHARS_PER_LINE = 0.65        # verse fills this share of a 32-column line (the shipped voice: 0.69 on 24 stanzas)
+MIN_STANZA = 160             # characters: below this a stanza is dropped rather than shrunk further
 
 
 @dataclass
@@ -24,9 +31,17 @@ class Paper:
     cutter: bool = False
     photo: str = "raster"     # raster | ascii | none
     columns: int = 0          # characters of font A per line; 0: dots // 12 (font A is 12 dots wide)
+    budget_cm: float = 0.0    # paper a receipt may use on 58 mm paper (wider paper: the same area); 0: no limit
+    labels: bool = True       # the temperature above each stanza, in font B
 
     def __post_init__(self):
         self.columns = self.columns or self.dots // 12
+
+    @property
+    def budget_dots(self) -> int:
+        """The budget as paper length in dots, for this paper's width: 30 cm of 58 mm paper is
+        about 22 cm of 80 mm, the same paper."""
+        return round(self.budget_cm * DOTS_PER_CM * 384 / self.dots)
 
     @classmethod
     def from_config(cls, printer) -> "Paper":
@@ -39,7 +54,7 @@ class Paper:
         else:
             dots, columns = media["dots"] or 384, media["columns"] if media["dots"] else 0
         cutter = media["cutter"] if printer.cutter is None else printer.cutter
-        return cls(dots, printer.profile, cutter, printer.photo, columns)
+        return cls(dots, printer.profile, cutter, printer.photo, columns, printer.budget_cm, printer.stanza_labels)
 
 
 def profile_media(name: str) -> dict:
@@ -115,11 +130,57 @@ def receipt_head(paper: Paper, when: str, installation: str, rgb: np.ndarray | N
     return p.output
 
 
-def receipt_body(paper: Paper, stanzas: list[str], voice: str, job_id: str) -> bytes:
+def plan(paper: Paper, temperatures: list[float], length: int, head_dots: int) -> tuple[list[float], int]:
+    """The temperatures and stanza length that fit the paper budget after a head of head_dots:
+    shorter stanzas first (down to MIN_STANZA characters), then fewer, keeping the lowest and
+    highest temperature and spreading the rest. Estimated before writing, so no text is cut."""
+    if not paper.budget_cm:
+        return list(temperatures), length
+    free = (paper.budget_dots - head_dots) // LINE_DOTS - 7        # footer and feed take ~7 lines
+    per_line = paper.columns * CHARS_PER_LINE
+
+    def lines(n: int, chars: int) -> int:   # label, verse (up to 25 % over to finish a line), blank
+        return n * (math.ceil(chars * 1.25 / per_line) + 1 + paper.labels)
+    n, wanted = len(temperatures), length
+    while length > MIN_STANZA and lines(n, length) > free:
+        length = max(MIN_STANZA, int(length * 0.9))
+    while n > 1 and lines(n, length) > free:
+        n -= 1
+    while length < wanted and lines(n, min(wanted, int(length * 1.05) + 1)) <= free:   # fewer: each may be longer
+        length = min(wanted, int(length * 1.05) + 1)
+    if n == len(temperatures):
+        return list(temperatures), length
+    ordered = sorted(temperatures)
+    picks = [ordered[round(i * (len(ordered) - 1) / max(1, n - 1))] for i in range(n)] if n > 1 else [ordered[0]]
+    return sorted(set(picks)), length
+
+
+def _bold_split(wrapped: str, caption: str) -> int:
+    """Where the caption ends in its wrapped stanza: wrapping only moved its spaces."""
+    want, i = len(caption.replace(" ", "")), 0
+    while want and i < len(wrapped):
+        want -= not wrapped[i].isspace()
+        i += 1
+    return i
+
+
+def receipt_body(paper: Paper, stanzas: list[str], voice: str, job_id: str, caption: str = "",
+                 labels: list[str] | None = None) -> bytes:
+    """The poem and the footer. Each stanza that starts with `caption` prints it in bold."""
     p = _printer(paper)
     p.set_with_default(align="left")
-    for stanza in stanzas:
-        p.text(wrap(stanza, paper.columns))
+    for i, stanza in enumerate(stanzas):
+        if labels and paper.labels:
+            p.set_with_default(align="left", font="b")
+            p.text(labels[i] + "\n")
+            p.set_with_default(align="left")
+        text = wrap(stanza, paper.columns)
+        k = _bold_split(text, caption) if caption and stanza.startswith(caption) else 0
+        if k:
+            p.set_with_default(align="left", bold=True)
+            p.text(text[:k])
+            p.set_with_default(align="left")
+        p.text(text[k:])
         p.ln(1)
     p.set_with_default(align="center")
     p.text(f"~ {voice} ~\n{job_id}\n")
