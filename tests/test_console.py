@@ -194,6 +194,14 @@ def test_pressing_the_button_on_the_page_shows_the_new_receipt(running, tmp_path
             img = browser.find_element(By.CSS_SELECTOR, ".job img")
             WebDriverWait(browser, 20).until(lambda b: b.execute_script("return arguments[0].naturalWidth", img) > 0)
             assert browser.find_element(By.CSS_SELECTOR, ".job").get_attribute("data-id") == d.results[0].job_id
+            # legible at phone width: the card shows the receipt at (nearly) one dot a pixel
+            natural = browser.execute_script("return arguments[0].naturalWidth", img)
+            assert img.size["width"] >= 0.9 * natural or img.size["width"] >= 0.9 * browser.execute_script(
+                "return document.documentElement.clientWidth") - 40
+            img.click()                                    # the card opens the receipt at full paper width
+            big = browser.find_element(By.ID, "viewer-img")
+            WebDriverWait(browser, 10).until(lambda b: big.is_displayed() and big.size["width"] > 0)
+            assert big.size["width"] == natural
             browser.save_screenshot(str(tmp_path / "console.png"))
         finally:
             browser.quit()
