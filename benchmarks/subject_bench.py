@@ -1,11 +1,19 @@
 """Does the poem keep its subject, and at what cost?
 
-    python benchmarks/subject_bench.py [--model CKPT] [--pulls 0,1,1.5,2,3] [--best-of 8] [--seeds 2]
+    python benchmarks/subject_bench.py [--model CKPT] [--pulls 0,1,1.5,2,3] [--best-of 8] [--seeds 2] [--photos 10]
 
-For 10 captions x the default voice's 6 temperatures x --seeds random seeds, each method writes
-every poem through the one writer (models/writer.py) and reports:
+For two sets of captions, 10 written by hand and those the `sight` captioner writes for
+--photos of the shared dev photos (../shared; skipped when absent), x the default voice's 6
+temperatures x --seeds random seeds, each method writes every poem through the one writer
+(models/writer.py) and reports:
 - recur: share of stanzas in which a caption content word (or its plural) comes back after the
   stanza's first line (models/subject.py: recurring);
+- nouns: the same for the caption's head nouns only (models/subject.py: head_nouns; target >=
+  60 %): "black" coming back is not the dog coming back;
+- changed: stanzas whose printed caption is not the caption (the poem ran on from its last
+  word: "dim light" -> "dim lightning"; target 0);
+- whole: stanzas that end at the end of a line or a sentence, never in a clause cut short by
+  the length (target >= 95 %);
 - loss: the model's own loss on what it wrote (nats/char, temperature 1, no pull), and its
   difference from plain sampling at the same temperatures (target: <= +0.05);
 - echo: stanzas with a word that begins like a caption word (its first three letters) but is
@@ -75,11 +83,11 @@ def echoes_and_repeats(caption: str, stanza: str) -> tuple[bool, int]:
     return echo, max((len(said(k).findall(rest)) for k in keys), default=0)
 
 
-def run(writer, method: str, seeds: int) -> dict:
-    from models.subject import recurring
+def run(writer, method: str, seeds: int, captions: list[str]) -> dict:
+    from models.subject import after_first_line, head_nouns, recurring, said
     recur, copies, times, losses = [], 0, [], {t: [] for t in TEMPERATURES}
-    echo, refrain = [], []
-    for caption in CAPTIONS:
+    echo, refrain, nouns, changed, whole = [], [], [], [], []
+    for caption in captions:
         for seed in range(seeds):
             t0 = time.perf_counter()
             if method.startswith("best-of"):
@@ -90,14 +98,33 @@ def run(writer, method: str, seeds: int) -> dict:
             times.append(time.perf_counter() - t0)
             for s in stanzas:
                 recur.append(bool(recurring(caption, s.text)))
+                rest = after_first_line(s.text)
+                nouns.append(any(said(n).search(rest) for n in head_nouns(s.caption)))
+                changed.append(s.text[len(s.caption):][:1].isalnum() or not s.text.startswith(s.caption))
+                whole.append(s.ending in ("line", "sentence"))
                 e, most = echoes_and_repeats(caption, s.text)
                 echo.append(e)
                 refrain.append(most >= 4)
                 copies += (s.copied_span or 0) >= 40
                 losses[s.temperature].append(own_loss(writer, s.caption, s.text[len(s.caption):]))
-    return {"recur": sum(recur) / len(recur), "echo": sum(echo) / len(echo), "refrain": sum(refrain) / len(refrain),
+    share = lambda v: sum(v) / len(v)   # noqa: E731
+    return {"recur": share(recur), "nouns": share(nouns), "changed": share(changed), "whole": share(whole),
+            "echo": share(echo), "refrain": share(refrain),
             "copies": copies, "job_s": statistics.median(times),
             "loss": {t: statistics.mean(v) for t, v in losses.items()}}
+
+
+def sight_captions(n: int) -> list[str]:
+    """What the real captioner says of the first n dev photos (the benchmark's own split)."""
+    from pathlib import Path
+    from models.captioners import get_captioner, load_image
+    from models.captioners.training.photos import load_photos
+    shared = Path(__file__).resolve().parents[2] / "shared"
+    if n <= 0 or not (shared / "data" / "photos").exists():
+        return []
+    sight = get_captioner("sight")
+    dev = [p for p in load_photos(shared) if p.split == "dev"][:n]
+    return [sight.caption(load_image(p.path)).text for p in dev]
 
 
 def main() -> None:
@@ -107,20 +134,29 @@ def main() -> None:
     p.add_argument("--pulls", default="0,1,1.5,2,3")
     p.add_argument("--best-of", type=int, default=8, help="0: skip the rerank baseline")
     p.add_argument("--seeds", type=int, default=2)
+    p.add_argument("--photos", type=int, default=10, help="dev photos captioned by sight (0: hand-written only)")
     args = p.parse_args()
     writer = Writer.load(args.model)
     writer.write(CAPTIONS[0], TEMPERATURES, 20, rng_seed=0)   # warm-up
     methods = [f"pull {x}" for x in args.pulls.split(",")] + ([f"best-of {args.best_of}"] if args.best_of else [])
-    print(f"model {args.model}: {len(CAPTIONS)} captions x {len(TEMPERATURES)} temperatures x {args.seeds} seeds, "
-          f"{LENGTH} chars, {torch.get_num_threads()} threads")
-    print(f"{'method':<12} {'recur':>6} {'echo':>5} {'refrain':>8} {'loss':>7} {'vs plain':>9} {'copies':>7} {'job s':>6}")
-    plain = None
-    for m in methods:
-        r = run(writer, m, args.seeds)
-        loss = statistics.mean(r["loss"].values())
-        plain = plain or r["loss"]
-        delta = max(r["loss"][t] - plain[t] for t in TEMPERATURES)   # the worst temperature
-        print(f"{m:<12} {r['recur']:>6.0%} {r['echo']:>5.0%} {r['refrain']:>8.0%} {loss:>7.3f} {delta:>+9.3f} {r['copies']:>7} {r['job_s']:>6.2f}", flush=True)
+    sets = {"hand-written": CAPTIONS, "sight's": sight_captions(args.photos)}
+    print(f"model {args.model}: {len(TEMPERATURES)} temperatures x {args.seeds} seeds, {LENGTH} chars, "
+          f"{torch.get_num_threads()} threads")
+    for name, captions in sets.items():
+        if not captions:
+            continue
+        print(f"\n{len(captions)} {name} captions, e.g. {captions[0]!r}")
+        print(f"{'method':<12} {'recur':>6} {'nouns':>6} {'echo':>5} {'refrain':>8} {'changed':>8} {'whole':>6} "
+              f"{'loss':>7} {'vs plain':>9} {'copies':>7} {'job s':>6}")
+        plain = None
+        for m in methods:
+            r = run(writer, m, args.seeds, captions)
+            loss = statistics.mean(r["loss"].values())
+            plain = plain or r["loss"]
+            delta = max(r["loss"][t] - plain[t] for t in TEMPERATURES)   # the worst temperature
+            print(f"{m:<12} {r['recur']:>6.0%} {r['nouns']:>6.0%} {r['echo']:>5.0%} {r['refrain']:>8.0%} "
+                  f"{r['changed']:>8.0%} {r['whole']:>6.0%} {loss:>7.3f} {delta:>+9.3f} {r['copies']:>7} "
+                  f"{r['job_s']:>6.2f}", flush=True)
     print(f"peak RSS {peak_rss_mb():.0f} MB; 'vs plain' is the largest difference at any one temperature")
 
 

@@ -43,23 +43,24 @@ VERSE_OVER = 0.25     # a stanza may run this far past its length to finish its 
 PAUSE = ".,;:!?"
 
 
-def finish_verse(text: str, length: int) -> str:
+def finish_verse(text: str, length: int) -> tuple[str, str]:
     """Cut generated text (sampled up to VERSE_OVER past `length`) where verse ends, never in a
     word: the first line break at or past `length` after a pause (".,;:!?"), else the last such
-    break past half of it; then the same for any line break; then a sentence's end; then a word's."""
+    break past half of it; then the same for any line break; then a sentence's end; then a
+    word's. Returns (the text, how it ends: "line" | "sentence" | "word")."""
     ends = [i for i, ch in enumerate(text) if ch == "\n" and i >= length // 2]
     for want in (lambda i: text[:i].rstrip()[-1:] in PAUSE, lambda i: True):
         good = [i for i in ends if want(i) and text[:i].strip()]
         after = [i for i in good if i >= length]
         if good:
-            return text[:after[0] if after else good[-1]].rstrip()
+            return text[:after[0] if after else good[-1]].rstrip(), "line"
     stops = [i + 1 for i, ch in enumerate(text[:-1]) if ch in ".!?" and text[i + 1] in " \n" and i >= length // 2]
     if stops:
-        return text[:stops[-1]].rstrip()
+        return text[:stops[-1]].rstrip(), "sentence"
     if text.endswith(("\n", " ")):
-        return text.rstrip()
+        return text.rstrip(), "line" if text.endswith("\n") else "word"
     cut = text.rfind(" ")
-    return text[:cut].rstrip() if cut > 0 else text.rstrip()
+    return (text[:cut].rstrip() if cut > 0 else text.rstrip()), "word"
 
 
 class CharLSTM(nn.Module):

@@ -14,7 +14,10 @@ device inside the sampler (models/engine.py's Draw), so it costs a few table loo
   caption word's first letters than said the word: docs/benchmarks.md);
 - each caption word the row completes halves that row's pull, so the subject comes back
   without becoming a refrain;
-- a letter that leaves every word sends it to OUT, any other character back to a word start.
+- a letter that leaves every word sends it to OUT, any other character back to a word start;
+- the caption's head nouns pull at full strength, the words that only describe them (colours,
+  sizes, light, materials, a caption's common verbs) at ADJECTIVE x: "a black dog" should
+  bring back the dog, not the black.
 
 The model still chooses every character. docs/benchmarks.md (subject_bench.py) has how much
 the pull raises recurrence and what it costs in the model's own loss on its output.
@@ -34,6 +37,12 @@ MAX_STATES = 160       # trie nodes for one caption: ~8 words of ~10 letters, pl
 WORD_START, OUT = 0, 1
 START, FINISH = 0.4, 3.2   # x strength: a content word's first letter; its letters from the fourth on
 FINISH_AFTER = 3           # letters matched before the pull turns to finishing the word
+ADJECTIVE = 0.35           # x strength for a content word that is not a head noun
+DESCRIBERS = set("""red orange yellow green blue purple pink brown black white grey gray golden silver dark
+light pale colorful colourful small large big little tiny huge tall short long wide empty old young new dim
+bright wooden metal plastic glass open closed full busy quiet calm wet dry sunny cloudy snowy grassy sandy
+shaded lit striped riding running walking flying eating playing driving parked covered filled made
+several many few something""".split())
 DECAY = 0.5                # the row's pull is multiplied by this for each caption word it completes
 MAX_DECAYS = 8             # after this many words the pull stays at DECAY ** 8 (0.4 %)
 
@@ -46,6 +55,12 @@ def content_words(caption: str) -> list[str]:
         if len(w) >= 3 and w not in STOP and w not in seen:
             seen.append(w)
     return seen
+
+
+def head_nouns(caption: str) -> list[str]:
+    """The content words that name a thing, not a quality of it: all but the describers. Empty
+    when the caption has none (then every content word pulls alike)."""
+    return [w for w in content_words(caption) if w not in DESCRIBERS]
 
 
 def after_first_line(stanza: str) -> str:
@@ -74,20 +89,23 @@ class SubjectPull:
     def __init__(self, caption: str, vocab, strength: float = KEEP_SUBJECT):
         import torch   # here, so the command line can read KEEP_SUBJECT without loading torch
         self.words = content_words(caption)
+        nouns = set(head_nouns(caption)) or set(self.words)
         V = len(vocab)
         letters = [(i, c.lower()) for i, c in enumerate(vocab.chars) if c.isalpha()]
         children: list[dict[str, int]] = [{}, {}]
-        depth, ends = [0, 0], set()
-        for w in self.words:
+        depth, weight, ends = [0, 0], [1.0, 1.0], set()
+        for w in sorted(self.words, key=lambda w: w not in nouns):   # nouns first: they keep their room
             if len(children) + len(w) > MAX_STATES:
-                break
-            node = WORD_START
+                continue
+            node, share = WORD_START, 1.0 if w in nouns else ADJECTIVE
             for ch in w:
                 if ch not in children[node]:
                     children[node][ch] = len(children)
                     children.append({})
                     depth.append(depth[node] + 1)
+                    weight.append(share)
                 node = children[node][ch]
+                weight[node] = max(weight[node], share)   # a prefix shared with a noun pulls as the noun
             ends.add(node)
         # built as lists, then one tensor each: per-element tensor writes cost ~10 ms a job
         trans = [[WORD_START] * V for _ in children]           # non-letters: a word starts
@@ -97,7 +115,8 @@ class SubjectPull:
                 nxt = children[s].get(ch) if s != OUT else None
                 row[i] = OUT if nxt is None else nxt
                 if nxt is not None:
-                    nats[i] = strength * (START if s == WORD_START else FINISH if depth[s] >= FINISH_AFTER else 1.0)
+                    nats[i] = strength * weight[nxt] * (START if s == WORD_START else
+                                                        FINISH if depth[s] >= FINISH_AFTER else 1.0)
         self.trans = torch.tensor(trans, dtype=torch.long)
         self.bias = torch.tensor(bias)
         self.ends = torch.tensor([int(s in ends) for s in range(len(children))], dtype=torch.long)

@@ -71,6 +71,7 @@ class Stanza:
     attempts: int = 1
     original: bool = True
     recurs: list[str] = field(default_factory=list)   # caption words that come back after the first line
+    ending: str = "line"   # where the stanza stopped: at the end of a line, a sentence, or (rarely) a word
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -186,10 +187,10 @@ class Writer:
                                   pull=pull).tolist()   # waits for the device
             g0 = time.perf_counter()
             for i, s, ids in zip(todo, seeds, rows):
-                written = finish_verse(model.vocab.decode(ids), length)
+                written, ending = finish_verse(model.vocab.decode(ids), length)
                 span = self.copied_span(written)
                 cand = Stanza(temperatures[i], caption + written, caption, s, span, attempt + 1,
-                              recurs=recurring(caption, caption + written))
+                              recurs=recurring(caption, caption + written), ending=ending)
                 if best[i] is None or (span or 0) < (best[i].copied_span or 0):
                     best[i] = cand
                 best[i].attempts = attempt + 1

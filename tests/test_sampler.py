@@ -72,15 +72,15 @@ def test_seed_outside_the_vocabulary_never_crashes(model, caplog):
         sample(model, "  ", [0.5], 50, rng_seed=1)
 
 
-@pytest.mark.parametrize("text,length,expected", [
-    ("one line,\nsecond line\nthird li", 16, "one line,"),             # a pause ends verse
-    ("one line\nsecond line\nthird li", 12, "one line\nsecond line"),  # the line under way is finished
-    ("a long line. With no break at all and more wor", 20, "a long line."),
-    ("a long line with no break at all and more wor", 30, "a long line with no break at all and more"),
-    ("ends well\n", 5, "ends well"),
+@pytest.mark.parametrize("text,length,expected,ending", [
+    ("one line,\nsecond line\nthird li", 16, "one line,", "line"),             # a pause ends verse
+    ("one line\nsecond line\nthird li", 12, "one line\nsecond line", "line"),  # the line under way is finished
+    ("a long line. With no break at all and more wor", 20, "a long line.", "sentence"),
+    ("a long line with no break at all and more wor", 30, "a long line with no break at all and more", "word"),
+    ("ends well\n", 5, "ends well", "line"),
 ])
-def test_finish_verse(text, length, expected):
-    assert finish_verse(text, length) == expected
+def test_finish_verse(text, length, expected, ending):
+    assert finish_verse(text, length) == (expected, ending)
 
 
 def test_runs_of_spaces_are_capped(tiny_checkpoint):

@@ -38,6 +38,20 @@ def test_the_pull_follows_the_caption_words_letter_by_letter():
     assert pull.first == pull.run(VOCAB.chars, "a cat on a blanket")              # the caption's own end
 
 
+def test_head_nouns_pull_harder_than_the_words_that_describe_them():
+    from models.subject import ADJECTIVE, head_nouns
+    assert head_nouns("a black dog sitting on a red couch") == ["dog", "couch"]
+    pull = SubjectPull("a black dog on a red couch", VOCAB, strength=2.0)
+    at_start = pull.bias[WORD_START]
+    assert float(at_start[VOCAB.index["d"]]) == pytest.approx(START * 2.0)
+    assert float(at_start[VOCAB.index["r"]]) == pytest.approx(START * 2.0 * ADJECTIVE)
+    bl = pull.run(VOCAB.chars, "bla")
+    assert float(pull.bias[bl, VOCAB.index["c"]]) == pytest.approx(FINISH * 2.0 * ADJECTIVE)
+    # a prefix shared by a noun and a describer pulls as the noun: "b" starts "black" and "bed"
+    both = SubjectPull("a black bed", VOCAB, strength=2.0)
+    assert float(both.bias[WORD_START, VOCAB.index["b"]]) == pytest.approx(START * 2.0)
+
+
 def test_each_completed_caption_word_halves_that_rows_pull():
     pull = SubjectPull("a cat on a blanket", VOCAB, strength=2.0)
     draw = Draw(2, len(VOCAB), "cpu", VOCAB.index[" "]).set([1.0, 1.0], pull=pull)
