@@ -50,9 +50,10 @@ def run_checks(config):
     except Exception as e:
         yield False, "serial ports", f"cannot list serial ports: {e}"
     archive = Path(config.archive_dir)   # doctor only reads: it creates nothing, not even this folder
+    from device.statelock import holder
+    pid = holder(archive) if archive.is_dir() else None   # so it runs beside the daemon and says so
+    yield from _controls_check(config.controls, pid)
     if archive.is_dir():
-        from device.statelock import holder
-        pid = holder(archive)   # so it runs beside the daemon and says so
         yield True, "daemon", f"running on this archive (PID {pid})" if pid else "not running on this archive"
         yield from _archive_checks(archive)
     else:
@@ -61,6 +62,29 @@ def run_checks(config):
     free = shutil.disk_usage(existing).free / 2**20
     yield free > 500, "disk", f"{free:,.0f} MiB free for the archive in {archive}" + (
         "" if free > 500 else ": free some space, or the archive will fill the disk")
+
+
+def _controls_check(cfg, daemon_pid):
+    """Whether the Arduino box answers HELLO, when the controls are serial. Not while the daemon
+    runs: opening the port would reboot the board under it."""
+    import os
+    backend = cfg.backend or os.environ.get("NARRATOR_CONTROLS", "")
+    if backend != "serial":
+        return
+    if daemon_pid:
+        yield True, "controls box", f"not asked: the daemon (PID {daemon_pid}) holds its port"
+        return
+    from device.controls.serial_box import SerialControls
+    box = SerialControls(cfg.port, cfg.baudrate, cfg.reset_wait_s, hello_timeout_s=3.0)
+    try:
+        answered = box.connected.wait(cfg.reset_wait_s + 4.0)
+        if answered:
+            yield True, "controls box", f"answered HELLO (firmware {box.firmware}) on {cfg.port}"
+        else:
+            yield False, "controls box", (f"no answer on {cfg.port}: {box.last_error or 'no HELLO'} -- check the "
+                                          "USB cable and that the firmware is flashed (hardware/README.md)")
+    finally:
+        box.close()
 
 
 def _archive_checks(root: Path):

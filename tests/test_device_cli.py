@@ -102,3 +102,19 @@ def test_dev_mode_is_a_config_layer_over_the_file(tmp_path):
     c = load_config(cfg, dev_layer(str(tmp_path / "out"), webcam=True))
     assert (c.installation, c.printer.backend, c.controls.backend, c.camera.backend) == ("Hall", "sim", "keyboard", "opencv")
     assert c.archive_dir == str(tmp_path / "out" / "archive")
+
+
+def test_doctor_says_whether_the_controls_box_answered(tmp_path, capsys):
+    from device.controls.sim import SimBox
+    link = tmp_path / "narrator-controls"
+    cfg = tmp_path / "box.toml"
+    cfg.write_text(f'archive_dir = "{tmp_path}/a"\n[controls]\nbackend = "serial"\nport = "{link}"\n'
+                   'reset_wait_s = 0.1\n')
+    box = SimBox(link)
+    try:
+        main(["doctor", "--config", str(cfg)])
+        assert "ok      controls box: answered HELLO (firmware sim)" in capsys.readouterr().out
+    finally:
+        box.unplug()
+    main(["doctor", "--config", str(cfg)])                     # unplugged: said in words
+    assert "PROBLEM controls box: no answer" in capsys.readouterr().out
