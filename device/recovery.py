@@ -45,19 +45,28 @@ def note_cut_short(spool, job: str, status: str | None) -> bool:
         sent_file.unlink(missing_ok=True)
         log.warning("job %s: every byte of its receipt had gone out before the crash; it is not printed again", job)
         return True
-    sent_file.unlink(missing_ok=True)
-    if sent <= 0:
-        return False
-    spool.again.add(job)
-    try:
-        owed = completion(data, sent)
-    except DecodeError as e:
-        log.warning("job %s: cannot tell where its print stopped (%s); resetting the printer", job, e)
-        owed = b""
-    if spool.printer.keeps_state:
-        spool.repair = owed + RESET
-    log.warning("job %s was cut short after %d bytes; it prints again, whole", job, sent)
+    if sent > 0:   # the file stays until the reprint begins (after the repair): a crash now still knows
+        owe(spool, job, data, sent)
+    else:
+        sent_file.unlink(missing_ok=True)
     return False
+
+
+def owe(spool, label: str, data: bytes, sent: int) -> None:
+    """The one repair rule, live (spool._finish) and at start-up: the printer took `sent`
+    bytes of `data` and stopped, so before anything else it gets the rest of the command it
+    is inside and a reset; the reprint says it is one."""
+    spool.again.add(label)
+    if not spool.printer.keeps_state:
+        return
+    try:
+        owed = completion(data, min(sent, len(data)))
+    except DecodeError as e:
+        log.warning("job %s: cannot tell where its print stopped (%s); resetting the printer", label, e)
+        owed = b""
+    spool.repair = owed + RESET
+    log.warning("job %s was cut short after %d of %d bytes; it prints again, whole, after %d bytes of repair",
+                label, sent, len(data), len(spool.repair))
 
 
 def recover(spool) -> list[str]:

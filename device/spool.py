@@ -25,11 +25,13 @@ from contextlib import contextmanager
 from .archive import Archive
 from .job import RECEIPT, SENT, Job, Status
 from .printer.preview import DecodeError, decode
-from .recovery import recover
+from .recovery import owe, recover
 from .printer import Printer, PrinterError
 
 log = logging.getLogger(__name__)
 AGAIN = b"(printed again: the first print was cut short)\n"
+BACKOFF_MAX_S = 60.0          # the longest wait between two tries of the waiting jobs
+MAX_TRIES = 10                # rounds that print nothing before the spool stops re-sending (~6 min)
 
 
 class Spool:
@@ -47,6 +49,7 @@ class Spool:
         self.unrecorded: dict[str, dict] = {}  # statuses the disk refused, written when it can
         self.again: set[str] = set()           # jobs whose print a crash cut short
         self._sent_fd: int | None = None       # ARCHIVE/<job>/sent of the receipt being printed
+        self._outgoing = bytearray()            # this receipt's bytes handed to the printer so far
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -95,11 +98,11 @@ class Spool:
     def _begin(self, label: str) -> None:
         """Start a receipt on the printer: first any repair a crash left owing, then record
         progress in the job's folder as bytes leave, so the next start knows where it stopped."""
-        self.printer.begin(label)
-        if self.repair:
+        if self.repair:   # the last receipt's, so before this one begins; raises like any send (still owed)
             self.printer.send(self.repair)
             self.repair = b""
-            self.printer.sent = 0
+        self.printer.begin(label)
+        self._outgoing = bytearray()
         folder = self.archive.root / label
         if folder.is_dir():
             fd = os.open(folder / SENT, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
@@ -107,7 +110,14 @@ class Spool:
             self._sent_fd = fd
 
     def _finish(self, label: str, printed: bool) -> None:
+        """End a receipt. One that ended short (some bytes out, not all printed) leaves the
+        printer inside a command: the rest of that command and a reset are owed before any
+        other byte, now (the same rule recovery applies at start-up), and its `sent` file stays
+        until they have gone out, so a crash before then still knows."""
         self.printer.on_progress = None
+        sent, outgoing, self._outgoing = self.printer.sent, bytes(self._outgoing), bytearray()
+        if not printed and sent > 0 and outgoing:
+            owe(self, label, outgoing, sent)
         fd, self._sent_fd = self._sent_fd, None
         if fd is not None:
             os.close(fd)
@@ -155,6 +165,7 @@ class Spool:
         if not self._stream_ok:
             return False
         try:
+            self._outgoing += data
             self.printer.send(data)
             return True
         except PrinterError as e:
@@ -229,7 +240,13 @@ class Spool:
             printed = False
             try:
                 self._begin(label)
-                self.printer.send((AGAIN if label in self.again else b"") + data)
+                if label in self.again:   # the notice is not the receipt: counts start after it
+                    self.printer.send(AGAIN)
+                    self.printer.sent = 0
+                    if self.printer.on_progress:
+                        self.printer.on_progress(0)
+                self._outgoing = bytearray(data)
+                self.printer.send(data)
                 produced = self.printer.end()
                 printed = True
                 self.again.discard(label)
@@ -249,15 +266,28 @@ class Spool:
         self._thread.start()
 
     def _run(self) -> None:
+        """Retry waiting jobs, backing off (retry_s, doubling, at most BACKOFF_MAX_S); after
+        MAX_TRIES rounds that printed nothing, stop re-sending until woken (a new job, a
+        reprint, a restart): a printer slower than its timeout is not fed the same receipt
+        again and again."""
+        tries = 0
         while not self._stop.is_set():
             if self.unrecorded:
                 self.record_pending()
+            wait = self.retry_s
             if self.queue:
                 try:
-                    self.pump()
+                    tries = 0 if self.pump() else tries + 1
                 except Exception:  # the spool must outlive anything a printer driver throws
                     log.exception("spool pump failed")
-            self._wake.wait(self.retry_s)
+                    tries += 1
+                wait = min(BACKOFF_MAX_S, self.retry_s * 2 ** min(tries, 16))
+                if tries >= MAX_TRIES:
+                    self._set_fault(f"gave up after {tries} tries ({self.fault or 'printer not ready'}); "
+                                    f"{len(self.queue)} job(s) stay spooled and print after the next job or a restart")
+                    log.error("spool: %s", self.fault)
+                    wait, tries = None, 0
+            self._wake.wait(wait)
             self._wake.clear()
 
     def stop(self) -> None:

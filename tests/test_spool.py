@@ -52,7 +52,29 @@ def test_a_cable_pulled_mid_receipt_spools_the_whole_receipt(make_daemon):
     d.printer.offline = False
     assert d.spool.pump() == 1
     job = d.archive.root / result.job_id
-    assert d.printer.receipts[-1].with_suffix(".bin").read_bytes() == (job / "receipt.bin").read_bytes()
+    again = b"(printed again: the first print was cut short)\n"   # the visitor knows why there are two
+    assert d.printer.receipts[-1].with_suffix(".bin").read_bytes() == again + (job / "receipt.bin").read_bytes()
+
+
+def test_a_receipt_cut_short_while_running_is_repaired_before_anything_else(make_daemon):
+    """The printer (one that keeps state) stops inside the photo's raster: before the next
+    byte of anything, it gets the rest of that raster and a reset, so what it received decodes
+    whole; the job prints again, whole, once."""
+    d, _ = make_daemon()
+    d.printer.keeps_state = True
+    d.printer.fail_in_bytes = 700             # inside the raster
+    first = d.pipeline.run(d.voice)
+    assert first.status == "spooled" and d.spool.repair.endswith(b"\x1b@")
+    cut = bytes(d.printer.buffer)              # what the printer took before the cable went
+    assert 0 < len(cut) == 700
+    d.printer.offline = False
+    assert d.spool.pump() == 1
+    received = bytes(d.printer.roll)           # the cut receipt, the repair, the reprint
+    assert received.startswith(cut)
+    doc = decode(received)                     # raises if the printer was left mid-command
+    receipt = d.archive.path(first.job_id, "receipt.bin").read_bytes()
+    assert received.endswith(receipt) and doc.text.count("printed again") == 1
+    assert not d.spool.repair and d.archive.read_json(first.job_id)["status"] == "printed"
 
 
 def test_full_spool_expires_the_oldest(make_daemon):
@@ -230,3 +252,34 @@ def test_a_status_the_full_disk_refused_is_written_when_there_is_room(monkeypatc
     monkeypatch.setattr(Archive, "write_json", real)
     d.spool.record_pending()
     assert d.archive.read_json(job)["status"] == "printed" and not d.spool.unrecorded
+
+
+def test_re_sends_back_off_then_stop_with_the_job_left_spooled(make_daemon, monkeypatch):
+    """A printer that never takes data: the spool tries MAX_TRIES times, waiting longer each
+    time, then stops re-sending and says so; the job stays spooled and a new job wakes it."""
+    import device.spool as spool_module
+    monkeypatch.setattr(spool_module, "BACKOFF_MAX_S", 0.05)
+    d, _ = make_daemon()
+    d.printer.stalled = True
+    job = d.pipeline.run(d.voice).job_id
+    sends = []
+    real_send = d.printer.send
+    d.printer.send = lambda data: (sends.append(len(data)), real_send(data))
+    d.spool.retry_s = 0.005
+    d.spool.start()
+    try:
+        deadline = time.monotonic() + 20
+        while "gave up" not in d.spool.fault and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert "gave up after 10 tries" in d.spool.fault and "stay spooled" in d.spool.fault
+        time.sleep(0.3)
+        assert len(sends) == spool_module.MAX_TRIES                     # and no more
+        assert d.archive.read_json(job)["status"] == "spooled" and list(d.spool.queue) == [job]
+        d.printer.stalled = False
+        later = d.pipeline.run(d.voice).job_id                           # a visitor presses: the spool wakes
+        deadline = time.monotonic() + 10
+        while d.spool.queue and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert d.archive.read_json(job)["status"] == d.archive.read_json(later)["status"] == "printed"
+    finally:
+        d.spool.stop()

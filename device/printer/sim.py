@@ -21,6 +21,7 @@ class SimPrinter(Printer):
         super().__init__()
         self.out_dir, self.width, self.echo = Path(out_dir), width_dots, echo
         self.buffer = bytearray()
+        self.roll = bytearray()       # every byte it ever took, receipts and repairs: the paper roll
         self.receipts: list[Path] = []
         self.offline = False
         self.paper_out = False
@@ -46,6 +47,7 @@ class SimPrinter(Printer):
             raise not_taking_data(self)
         if self.fail_in_bytes is not None and len(data) >= self.fail_in_bytes:
             self.buffer += data[:self.fail_in_bytes]
+            self.roll += data[:self.fail_in_bytes]
             self._advance(self.fail_in_bytes)
             self.fail_in_bytes = None
             self.offline = True
@@ -53,6 +55,7 @@ class SimPrinter(Printer):
         if self.fail_in_bytes is not None:
             self.fail_in_bytes -= len(data)
         self.buffer += data
+        self.roll += data
         self._advance(len(data))
 
     def end(self) -> dict:
