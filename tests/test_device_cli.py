@@ -79,7 +79,8 @@ def test_snap_in_dev_mode_with_the_shipped_model_and_no_config(tmp_path, capsys)
     doc = json.loads(capsys.readouterr().out)
     assert doc["status"] == "printed" and doc["caption"]
     record = json.loads(open(f"{doc['archive']}/job.json").read())
-    assert len(record["stanzas"]) == 6 and all(s["text"].startswith(doc["caption"]) for s in record["stanzas"])
+    # the default voice asks for 6 stanzas; the 30 cm paper budget keeps as many as fit
+    assert 2 <= len(record["stanzas"]) <= 6 and all(s["text"].startswith(doc["caption"]) for s in record["stanzas"])
     assert all(isinstance(s["copied_span"], int) and s["original"] == (s["copied_span"] < 40) for s in record["stanzas"])
     receipt = decode(open(f"{doc['archive']}/receipt.bin", "rb").read())
     assert receipt.rasters and doc["caption"] in " ".join(receipt.text.split())

@@ -15,7 +15,20 @@ PEOPLE = ("person", "people", "man", "men", "woman", "women", "boy", "boys", "gi
           "chef", "batter", "catcher", "pitcher", "umpire", "biker", "cyclist", "tourist", "tourists",
           "friends", "group of people", "mother", "father", "son", "daughter",
           "student", "students", "officer", "policeman", "soldier", "soldiers", "athlete", "pedestrian",
-          "pedestrians", "passenger", "passengers", "cowboy", "groom", "bride", "diver", "fisherman")
+          "pedestrians", "passenger", "passengers", "cowboy", "groom", "bride", "diver", "fisherman",
+          # the people Flickr8k's captions name too (the decoder read them): a person all the same
+          "artist", "artists", "backpacker", "ballplayer", "bartender", "beachgoers", "bicycler", "bicyclist",
+          "bicyclists", "bikers", "boarder", "boarders", "bowler", "boxer", "boxers", "brother", "brothers",
+          "bystanders", "camper", "cheerleader", "cheerleaders", "climber", "climbers", "commuter", "commuters",
+          "customer", "customers", "cyclists", "dancer", "dancers", "diner", "diners", "driver", "drivers",
+          "drummer", "farmer", "farmers", "fighter", "fighters", "firefighter", "firefighters", "footballer",
+          "footballers", "goalkeeper", "guitarist", "hiker", "hikers", "jogger", "kayaker", "kayakers",
+          "member", "members", "motorcyclist", "motorcyclists", "mountaineer", "musician", "musicians",
+          "onlookers", "owner", "owners", "performer", "performers", "photographer", "photographers",
+          "racer", "racers", "riders", "runner", "runners", "shoppers", "singer", "sister", "skater",
+          "skaters", "skateboarders", "skydivers", "snowboarders", "spectators", "swimmer", "swimmers",
+          "teacher", "teenagers", "toddlers", "travelers", "walker", "walkers", "waiter", "windsurfer",
+          "wrestler", "wrestlers", "youngster", "youngsters", "parent", "parents")
 
 CATEGORIES: dict[str, tuple[str, ...]] = {
     "person": PEOPLE,
@@ -85,3 +98,44 @@ def categories_named(text: str) -> set[str]:
 
 def mentions_person(text: str) -> bool:
     return "person" in categories_named(text)
+
+
+# The word a caption uses for each category, one and many: what the object head tells the
+# caption decoder ("two dogs" -> "dogs"), and how a caption's own words become its concepts.
+_ONE_WORD = {"dining table": "table", "potted plant": "plant", "sports ball": "ball", "cell phone": "phone",
+             "fire hydrant": "hydrant", "baseball bat": "bat", "baseball glove": "glove", "tennis racket": "racket",
+             "wine glass": "glass", "hair drier": "hair dryer", "teddy bear": "teddy bear", "tv": "tv"}
+_MANY = {"person": "people", "skis": "skis", "bus": "buses", "sandwich": "sandwiches", "knife": "knives",
+         "glass": "glasses", "mouse": "mice", "sheep": "sheep", "scissors": "scissors", "couch": "couches",
+         "bench": "benches", "broccoli": "broccoli", "hair dryer": "hair dryers", "teddy bear": "teddy bears"}
+CONCEPT = {cat: (_ONE_WORD.get(cat, cat), _MANY.get(_ONE_WORD.get(cat, cat), _MANY.get(cat, _ONE_WORD.get(cat, cat) + "s")))
+           for cat in CATEGORIES}
+COUNTS = {"two", "three", "four", "five", "several", "many", "group", "herd", "flock", "pair", "couple", "bunch",
+          "lots", "crowd", "some"}
+
+
+def concept_of(category: str, many: bool = False) -> str:
+    return CONCEPT[category][1 if many else 0]
+
+
+def concepts_in(text: str) -> list[str]:
+    """A caption's objects as concept words, in the order it names them, plural when it speaks
+    of more than one ("two men walking dogs" -> ["people", "dogs"])."""
+    toks = words_of(text)
+    found: dict[str, bool] = {}
+    skip = -1
+    for i, tok in enumerate(toks):
+        if i == skip:   # the second word of a pair already matched: a hot dog names no dog
+            continue
+        pair = " ".join(toks[i:i + 2])
+        for cat, syns in CATEGORIES.items():
+            if pair in syns or (tok in syns and not (tok in COLOURS and i + 1 < len(toks)
+                                                     and toks[i + 1] not in FUNCTION_WORDS)):
+                word = pair if pair in syns else tok
+                many = (word != concept_of(cat) and word.endswith("s") and not concept_of(cat).endswith("s")) \
+                    or word in ("people", "men", "women", "children", "kids", "crowd", "friends", "family")
+                many = many or (i > 0 and toks[i - 1] in COUNTS)
+                found[cat] = found.get(cat, False) or many
+                skip = i + 1 if word == pair else skip
+                break
+    return [concept_of(c, m) for c, m in found.items()]
