@@ -34,6 +34,10 @@ class SerialPrinter(EscposPrinter):
             try:
                 while inner.out_waiting > 0:
                     if time.monotonic() > deadline:
+                        # what is still queued never reached the printer: drop it and count only what
+                        # left, so the repair finishes the command the printer is really inside
+                        self.sent -= inner.out_waiting
+                        inner.reset_output_buffer()
                         self.close()
                         raise PrinterError(f"the printer is not taking data ({self.describe()}): "
                                            f"{STALL_S:.0f} s and the receipt is still in the buffer")
