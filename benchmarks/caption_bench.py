@@ -1,21 +1,26 @@
-"""Caption quality, speed and memory of the built-in captioners on captioned photos.
+"""Caption quality, speed and memory: `sight` (trained on photos) beside `words` (the old one,
+built from words alone) and `scene`, with the teacher detectors as a reference row.
 
-    python benchmarks/caption_bench.py [--photos ../shared/data/captions/coco-mini] [--captioners sight,scene]
+    python benchmarks/caption_bench.py [--shared ../shared] [--captioners sight,words,scene] [--teachers]
 
-For each captioner, in a fresh process (so memory figures are its own), on coco-mini's 158 COCO
-photos with 5 human captions and the object categories present:
-- names present: share of photos whose caption names an object really there (COCO categories
-  and their synonyms, models/captioners/coco_words.py); names absent: share naming one that is not;
-- person precision / recall: the caption speaks of a person exactly when COCO marks one;
-- BLEU-4 and CIDEr-D against the 5 references (models/captioners/metrics.py);
-- distinct: share of distinct captions; top share: the most repeated caption's share of photos;
-- speed: milliseconds per photo scaled to 1280x720, median and worst, everything included;
-- memory: resident memory the captioner adds (peak RSS after loading it and captioning every
-  photo, minus RSS before, with torch, OpenCV and numpy already imported).
-The `val2017` photos' captions are in the text the phrase model trained on, so `train2017`
-photos (never seen in any form) are reported apart: that row is the honest one.
-Targets (issue #10): names present >= 65 %, person P and R >= 0.85, top share <= 5 %,
-median <= 150 ms, RSS <= 150 MB.
+Photo sets: the dev split (400 COCO val2017 photos no model trained on; its 200 with complete
+COCO instance labels are reported apart as `dev exact`) and coco-mini (158 photos; its
+train2017 ones apart: their captions are in no text any model read).
+What is present in a photo: its real labels, the categories its five human captions name
+(CHAIR's rule, Rohrbach et al. 2018), and on dev photos without complete labels the agreed
+teachers' boxes (the cache of `python -m models.captioners.training`), so an object nobody
+labelled is not counted against a caption.
+- present: the caption names an object that is there; CHAIRs: it names one that is not;
+  CHAIRi: share of the categories named that are not there;
+- person P/R: the caption speaks of a person exactly when one is there (any person box), and
+  P/R vis: the same where "there" means a box of at least 1 % of the frame or a human caption
+  naming a person (people too small to see are not in any caption);
+- BLEU-4, CIDEr-D against the captions as written; CIDEr n: against the captions with gendered
+  words made neutral (sight and words never guess gender: "a person", not "a man");
+- distinct: share of distinct captions; ms: per frame scaled to 1280x720, median, all included;
+  RSS: resident memory the captioner adds (peak after captioning, minus before loading).
+Targets (issue #20, dev split): present >= 85 %, person P >= 0.90 and R >= 0.85, CHAIRs <= 0.10,
+CIDEr >= 0.8, median <= 150 ms, RSS <= +150 MB.
 """
 from __future__ import annotations
 
@@ -28,17 +33,52 @@ from pathlib import Path
 
 from common import ROOT, rss_mb, run_child
 
-DEFAULT_PHOTOS = ROOT.parent / "shared" / "data" / "captions" / "coco-mini"
+SHARED = ROOT.parent / "shared"
+CACHE = Path.home() / ".cache" / "narrator" / "eyes"
 
 
-def worker(name: str, photos: Path) -> dict:
-    """Caption every photo with one captioner; return captions, timings and memory."""
+def photo_sets(shared: Path) -> dict[str, list[dict]]:
+    """name -> [{"file", "captions", "present", "person", "person_visible", "split"}]."""
+    from models.captioners.coco_words import categories_named
+    from models.captioners.training.photos import COCO80, load_photos
+    teachers, rule = {}, None
+    if (CACHE / "teachers").exists() and (ROOT / "models" / "shipped" / "objects.safetensors").exists():
+        from models.captioners.objects import ObjectHead
+        from models.captioners.training.teachers import Rule, read_labels
+        teachers = read_labels(CACHE / "teachers")
+        rule = Rule(**ObjectHead.load().meta["teacher_rule"])
+    sets = {"dev": [], "dev exact": [], "mini train2017": [], "mini val2017": []}
+    for p in load_photos(shared):
+        if p.split != "dev":
+            continue
+        said = set().union(*(categories_named(c) for c in p.captions))
+        present = {b[0] for b in p.boxes} | said
+        if p.complete != set(COCO80) and teachers:
+            from models.captioners.training.labels import teacher_boxes
+            present |= {b[0] for b in teacher_boxes(p, teachers, rule)}
+        people = [b for b in p.boxes if b[0] == "person"]
+        row = {"file": str(p.path), "captions": p.captions, "present": sorted(present), "person": bool(people),
+               "person_visible": any(b[3] * b[4] >= 0.01 for b in people) or "person" in said}
+        sets["dev"].append(row)
+        if p.complete == set(COCO80):
+            sets["dev exact"].append(row)
+    mini = shared / "data" / "captions" / "coco-mini"
+    for f, a in sorted(json.loads((mini / "annotations.json").read_text()).items()):
+        said = set().union(*(categories_named(c) for c in a["captions"]))
+        sets[f"mini {a['split']}"].append({
+            "file": str(mini / "images" / f), "captions": a["captions"], "present": sorted(set(a["objects"]) | said),
+            "person": "person" in a["objects"],
+            "person_visible": a["objects"].get("person", 0) >= 0.01 or "person" in said})
+    return sets
+
+
+def worker(name: str, files: list[str]) -> dict:
+    """Caption every photo with one captioner in this fresh process; captions, ms and memory."""
     import cv2
     import numpy as np  # noqa: F401  (imported before the baseline, like torch)
-    import torch  # noqa: F401
+    import torch
     from models.captioners import get_captioner, load_image
-    ann = json.loads((photos / "annotations.json").read_text())
-    images = {f: load_image(photos / "images" / f) for f in sorted(ann)}
+    images = {f: load_image(f) for f in files}
     before = rss_mb()
     captioner = get_captioner(name)
     out, ms = {}, []
@@ -46,69 +86,99 @@ def worker(name: str, photos: Path) -> dict:
         frame = cv2.resize(rgb, (1280, 720), interpolation=cv2.INTER_LINEAR)
         t0 = time.perf_counter()
         cap = captioner.caption(frame)
-        if i:  # the first call warms caches up
+        if i:   # the first call warms caches up
             ms.append((time.perf_counter() - t0) * 1000)
         out[f] = cap.text
     return {"captions": out, "ms": ms, "rss_added_mb": rss_mb("VmHWM") - before, "threads": torch.get_num_threads()}
 
 
-def score(captions: dict[str, str], ann: dict, split: str | None) -> dict:
+def teacher_worker(name: str, files: list[str], shared: Path) -> dict:
+    """A teacher's labels above its rule's score as a 'caption' of category words (reference only)."""
+    import cv2
+    from models.captioners.training.teachers import TEACHERS
+    cls = next(t for t in TEACHERS if t.name == name)
+    teacher, out, ms = cls(shared / "models" / "detectors"), {}, []
+    for f in files:
+        frame = cv2.resize(cv2.imread(f), (1280, 720))
+        t0 = time.perf_counter()
+        boxes = teacher.detect(frame)
+        ms.append((time.perf_counter() - t0) * 1000)
+        out[f] = sorted({b[0] for b in boxes if b[1] >= 0.3})
+    return {"labels": out, "ms": ms}
+
+
+def score(rows: list[dict], captions: dict[str, str] | None, labels: dict[str, list] | None = None) -> dict:
     from models.captioners.coco_words import categories_named
     from models.captioners.metrics import bleu4, cider_d
-    files = [f for f in sorted(captions) if split is None or ann[f]["split"] == split]
-    named = [categories_named(captions[f]) for f in files]
-    present = [set(ann[f]["objects"]) for f in files]
-    person_true = ["person" in p for p in present]
-    person_said = ["person" in n for n in named]
-    tp = sum(a and b for a, b in zip(person_true, person_said))
-    cands = [captions[f] for f in files]
-    refs = [ann[f]["captions"] for f in files]
-    counts = Counter(cands)
-    return {
-        "photos": len(files),
-        "names_present": sum(bool(n & p) for n, p in zip(named, present)) / len(files),
-        "names_absent": sum(bool(n - p) for n, p in zip(named, present)) / len(files),
-        "person_p": tp / max(1, sum(person_said)),
-        "person_r": tp / max(1, sum(person_true)),
-        "bleu4": bleu4(cands, refs),
-        "cider": cider_d(cands, refs),
-        "distinct": len(counts) / len(files),
-        "top_share": counts.most_common(1)[0][1] / len(files),
-    }
+    from models.captioners.phrase import NEUTRAL
+    named = [categories_named(captions[r["file"]]) if captions else set(labels[r["file"]]) for r in rows]
+    present = [set(r["present"]) for r in rows]
+    s = {"photos": len(rows),
+         "present": sum(bool(n & p) for n, p in zip(named, present)) / len(rows),
+         "chair_s": sum(bool(n - p) for n, p in zip(named, present)) / len(rows),
+         "chair_i": sum(len(n - p) for n, p in zip(named, present)) / max(1, sum(len(n) for n in named))}
+    for key, truth in (("", "person"), (" vis", "person_visible")):
+        said = ["person" in n for n in named]
+        true = [r[truth] for r in rows]
+        tp = sum(a and b for a, b in zip(said, true))
+        s["P" + key], s["R" + key] = tp / max(1, sum(said)), tp / max(1, sum(true))
+    if captions:
+        cands = [captions[r["file"]] for r in rows]
+        refs = [r["captions"] for r in rows]
+        neutral = [[" ".join(NEUTRAL.get(w, w) for w in c.lower().split()) for c in rs] for rs in refs]
+        s.update(bleu4=bleu4(cands, refs), cider=cider_d(cands, refs), cider_n=cider_d(cands, neutral),
+                 distinct=len(Counter(cands)) / len(rows))
+    return s
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--photos", default=str(DEFAULT_PHOTOS), help="a folder with images/ and annotations.json")
-    p.add_argument("--captioners", default="sight,scene")
+    p.add_argument("--shared", type=Path, default=SHARED)
+    p.add_argument("--captioners", default="sight,words,scene")
+    p.add_argument("--teachers", action="store_true", help="add the teacher detectors as reference rows")
+    p.add_argument("--show", type=int, default=0, help="print this many dev captions per captioner")
     p.add_argument("--worker", help=argparse.SUPPRESS)
-    p.add_argument("--show", type=int, default=0, help="print this many captions per captioner")
+    p.add_argument("--files", help=argparse.SUPPRESS)
     args = p.parse_args()
-    photos = Path(args.photos)
     if args.worker:
-        print(json.dumps(worker(args.worker, photos)))
+        files = json.loads(Path(args.files).read_text())
+        if args.worker.startswith("teacher:"):
+            print(json.dumps(teacher_worker(args.worker[8:], files, args.shared)))
+        else:
+            print(json.dumps(worker(args.worker, files)))
         return
-    if not (photos / "annotations.json").exists():
-        raise SystemExit(f"{photos}: no annotations.json (the coco-mini photos live in ../shared/data/captions)")
-    ann = json.loads((photos / "annotations.json").read_text())
-    results = {}
-    for name in args.captioners.split(","):
-        results[name] = run_child(__file__, "--photos", str(photos), "--worker", name)
-    print(f"coco-mini: {len(ann)} photos, 1280x720, {next(iter(results.values()))['threads']} torch threads")
-    print(f"{'captioner':<10} {'photos':<16} {'present':>8} {'absent':>7} {'pers P':>7} {'pers R':>7} "
-          f"{'BLEU-4':>7} {'CIDEr':>6} {'distinct':>8} {'top':>5}")
+    if not (args.shared / "data" / "photos").exists():
+        raise SystemExit(f"{args.shared}: no data/photos (the benchmark needs ../shared)")
+    sets = photo_sets(args.shared)
+    files = sorted({r["file"] for rows in sets.values() for r in rows})
+    listing = CACHE.parent / "caption_bench_files.json"
+    listing.parent.mkdir(parents=True, exist_ok=True)
+    listing.write_text(json.dumps(files))
+    results = {n: run_child(__file__, "--worker", n, "--files", str(listing), "--shared", str(args.shared))
+               for n in args.captioners.split(",")}
+    if args.teachers:
+        for t in ("yolox-nano", "nanodet-m", "yolo-fastest-xl"):
+            results[f"teacher:{t}"] = run_child(__file__, "--worker", f"teacher:{t}", "--files", str(listing),
+                                                "--shared", str(args.shared))
+    print(f"{len(files)} photos at 1280x720; sets: " + ", ".join(f"{k} {len(v)}" for k, v in sets.items()))
+    head = (f"{'captioner':<22} {'set':<15} {'present':>7} {'CHAIRs':>6} {'CHAIRi':>6} {'pers P':>6} {'pers R':>6} "
+            f"{'P vis':>5} {'R vis':>5} {'BLEU-4':>6} {'CIDEr':>6} {'CIDEr n':>7} {'distinct':>8}")
+    print(head)
     for name, r in results.items():
-        for split in (None, "train2017", "val2017"):
-            s = score(r["captions"], ann, split)
-            label = f"{split or 'all'} ({s['photos']})"
-            print(f"{name:<10} {label:<16} {s['names_present']:>8.0%} {s['names_absent']:>7.0%} {s['person_p']:>7.2f} "
-                  f"{s['person_r']:>7.2f} {s['bleu4']:>7.3f} {s['cider']:>6.3f} {s['distinct']:>8.0%} {s['top_share']:>5.0%}")
-    print(f"\n{'captioner':<10} {'median ms':>10} {'worst ms':>9} {'RSS added MB':>13}")
+        for set_name, rows in sets.items():
+            s = score(rows, r.get("captions"), r.get("labels"))
+            text = (f"{name:<22} {set_name:<15} {s['present']:>7.0%} {s['chair_s']:>6.2f} {s['chair_i']:>6.2f} "
+                    f"{s['P']:>6.2f} {s['R']:>6.2f} {s['P vis']:>5.2f} {s['R vis']:>5.2f}")
+            if "cider" in s:
+                text += f" {s['bleu4']:>6.3f} {s['cider']:>6.3f} {s['cider_n']:>7.3f} {s['distinct']:>8.0%}"
+            print(text)
+    print(f"\n{'captioner':<22} {'median ms':>10} {'worst ms':>9} {'RSS added MB':>13}")
     for name, r in results.items():
-        print(f"{name:<10} {statistics.median(r['ms']):>10.1f} {max(r['ms']):>9.1f} {r['rss_added_mb']:>13.1f}")
+        rss = f"{r['rss_added_mb']:>13.1f}" if "rss_added_mb" in r else f"{'-':>13}"
+        print(f"{name:<22} {statistics.median(r['ms']):>10.1f} {max(r['ms']):>9.1f} {rss}")
     for name, r in results.items():
-        for f in sorted(r["captions"])[: args.show]:
-            print(f"{name:<6} {f}: {r['captions'][f]}  |  {ann[f]['captions'][0]}")
+        for row in sets["dev"][: args.show if "captions" in r else 0]:
+            print(f"{name:<6} {Path(row['file']).name}: {r['captions'][row['file']]}  |  {row['captions'][0]}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The model commands of `narrator`: write, caption, eval, train, export.
 
     narrator write "a man riding a wave" --temperatures 0.3,0.5,0.7,0.9 --length 400
-    narrator caption IMAGE... [--captioner sight|scene|hf] [--json]
+    narrator caption IMAGE... [--captioner sight|words|scene|hf] [--json]
     narrator eval CHECKPOINT TEXTFILE...
     narrator train CORPUS... --out DIR
     narrator export CHECKPOINT OUT --dtype float16 --corpus CORPUS --sample-preseed
@@ -120,7 +120,7 @@ def add_commands(sub) -> None:
 
     c = sub.add_parser("caption", help="caption image files")
     c.add_argument("images", nargs="+", metavar="IMAGE", help="image files; a bad one is reported and skipped")
-    c.add_argument("--captioner", default="sight", help="sight (default: names what it sees), scene (colour and light) or hf")
+    c.add_argument("--captioner", default="sight", help="sight (default: trained on photos), words (the old one, built from words), scene (colour and light) or hf")
     c.add_argument("--hf-model", help="for --captioner hf: a local folder or a model id in the hub cache")
     c.add_argument("--hf-prompt", help='for --captioner hf: a task prompt (Florence-2 needs "<CAPTION>")')
     c.add_argument("--json", action="store_true")

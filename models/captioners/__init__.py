@@ -3,10 +3,11 @@
     from models.captioners import get_captioner
     caption = get_captioner("sight").caption(rgb_array_or_pil_image)
 
-`sight` (default) names what is in the photo with an ImageNet classifier, a face detector and
-a phrase model trained on COCO captions, all offline; `scene` describes colour, light and
-setting with OpenCV alone (the fallback); `hf` runs a Hugging Face image-to-text model from a
-local folder or the local hub cache (pip install "narrated-reality[hf]").
+`sight` (default) looks at the photo: an object head and a caption decoder trained on captioned
+photos, over a frozen ImageNet backbone, all offline; `words` is the older captioner built
+from words alone (kept to measure against); `scene` describes colour, light and setting with
+OpenCV alone (the fallback); `hf` runs a Hugging Face image-to-text model from a local folder
+or the local hub cache (pip install "narrated-reality[hf]").
 """
 from __future__ import annotations
 
@@ -16,16 +17,17 @@ from .base import Caption, Captioner, ImageError, load_image, to_rgb
 
 log = logging.getLogger(__name__)
 
-NAMES = ("sight", "scene", "hf")
+NAMES = ("sight", "words", "scene", "hf")
 DEFAULT = "sight"
-FALLBACK = {"sight": "scene"}   # when a captioner cannot run here, what runs instead (loudly)
+FALLBACK = {"sight": "scene", "words": "scene"}   # when a captioner cannot run here, what runs instead (loudly)
 
 
 def _registry() -> dict[str, type[Captioner]]:
     from .hf import HFCaptioner
     from .scene import SceneCaptioner
     from .sight import SightCaptioner
-    return {"sight": SightCaptioner, "scene": SceneCaptioner, "hf": HFCaptioner}
+    from .words import WordsCaptioner
+    return {"sight": SightCaptioner, "words": WordsCaptioner, "scene": SceneCaptioner, "hf": HFCaptioner}
 
 
 def which_captioner(name: str = DEFAULT) -> tuple[str, str]:

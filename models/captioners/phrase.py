@@ -1,23 +1,25 @@
 """The phrase model: concept words in, one COCO-style sentence out.
 
     model = PhraseModel.load()                                  # models/shipped/phrase.safetensors
-    model.write(["person", "surfboard", "water"])               # "a person riding a wave on a surfboard"
+    beam_write(model, ["person", "surfboard", "water"])         # "a person riding a wave on a surfboard"
 
-NeuralTalk wrote captions from pixels; with no image-caption pairs to learn from at scale, the
-eyes here are split in two: detectors and the ImageNet classifier say *what* is in the frame,
-and this small transformer, trained on COCO's caption text alone, says it the way people do.
-Training pairs come from each caption's own content words (canonical forms, shuffled, some
-dropped, an occasional distractor), so the model learns to write a fluent sentence around the
-words it is given. Words it never saw travel through a copy slot: during training a concept is
-sometimes replaced by <thing> on both sides; at run time an unknown concept goes in as <thing>
-and its word is put back into the sentence ("a koala sitting in a tree").
+Two uses, one class. Words only (`words`, the first captioner): concept words in, a sentence
+out, trained on COCO's caption text. With eyes (`sight`'s decoder, config image_dim > 0): the
+backbone's image cells join the concepts as tokens the decoder attends over (Show, Attend and
+Tell's soft attention, as cross-attention), so it sees what the concepts leave out (a beach, a
+kitchen, snow); it is trained on caption text first, then on captioned photos
+(models/captioners/training). Training pairs come from each caption's own content words
+(canonical forms, shuffled, some dropped, an occasional distractor), so the model learns to
+write a fluent sentence around the words it is given. Words it never saw travel through a copy
+slot: during training a concept is sometimes replaced by <thing> on both sides; at run time an
+unknown concept goes in as <thing> and its word is put back into the sentence ("a koala
+sitting in a tree"). Writing is beam.py's: beam_write(model, concepts, ...), with its guard.
 
 People are written without gender ("a person", "two people", "a child"): a camera cannot know
 it, so the model is trained on captions where man/woman/guy/lady read "person".
 """
 from __future__ import annotations
 
-import json
 import re
 import warnings
 from dataclasses import asdict, dataclass
@@ -27,7 +29,6 @@ import torch
 import torch.nn as nn
 
 from ..errors import ModelError
-from .stepper import DecoderStepper
 
 SHIPPED = Path(__file__).resolve().parents[1] / "shipped" / "phrase.safetensors"
 FORMAT = "narrator-phrase/1"
@@ -96,6 +97,8 @@ class PhraseConfig:
     max_len: int = 24       # longest sentence, in words
     max_concepts: int = 8
     dropout: float = 0.1
+    image_dim: int = 0      # 0: words only; else the width of each image cell the decoder attends over
+    image_cells: int = 81   # 9x9 cells of the backbone's stride-32 map at 288 px
 
 
 class PhraseModel(nn.Module):
@@ -115,24 +118,32 @@ class PhraseModel(nn.Module):
                                               config.ff, config.dropout, batch_first=True, norm_first=True)
         self.head = nn.Linear(d, V, bias=False)
         self.head.weight = self.embed.weight   # tied: a word reads and writes the same vector
+        if config.image_dim:   # the eyes: each image cell is a token beside the concepts
+            self.image = nn.Linear(config.image_dim, d)
+            self.image_position = nn.Embedding(config.image_cells, d)
 
     # -- the network ----------------------------------------------------------------------------
 
-    def encode(self, concepts: torch.Tensor) -> torch.Tensor:
-        return self.transformer.encoder(self.embed(concepts), src_key_padding_mask=concepts == 0)
+    def encode(self, concepts: torch.Tensor, image: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """concepts (B, C) ids, image (B, cells, image_dim) or None -> (memory, its padding mask)."""
+        x, pad = self.embed(concepts), concepts == 0
+        if image is not None:
+            cells = self.image(image) + self.image_position.weight[: image.shape[1]]
+            x = torch.cat([x, cells], 1)
+            pad = torch.cat([pad, torch.zeros(pad.shape[0], image.shape[1], dtype=torch.bool, device=pad.device)], 1)
+        return self.transformer.encoder(x, src_key_padding_mask=pad), pad
 
-    def decode(self, memory, concepts, prefix) -> torch.Tensor:
+    def decode(self, memory, pad, prefix) -> torch.Tensor:
         """Logits for every position of prefix (training; writing steps with DecoderStepper)."""
         T = prefix.shape[1]
         x = self.embed(prefix) + self.position(torch.arange(T, device=prefix.device))
         mask = nn.Transformer.generate_square_subsequent_mask(T, device=prefix.device)
-        y = self.transformer.decoder(x, memory, tgt_mask=mask, tgt_is_causal=True,
-                                     memory_key_padding_mask=concepts == 0)
+        y = self.transformer.decoder(x, memory, tgt_mask=mask, tgt_is_causal=True, memory_key_padding_mask=pad)
         return self.head(y)
 
-    def forward(self, concepts: torch.Tensor, prefix: torch.Tensor) -> torch.Tensor:
+    def forward(self, concepts: torch.Tensor, prefix: torch.Tensor, image: torch.Tensor | None = None) -> torch.Tensor:
         """concepts (B, C) ids, prefix (B, T) ids starting with <bos> -> logits (B, T, V)."""
-        return self.decode(self.encode(concepts), concepts, prefix)
+        return self.decode(*self.encode(concepts, image), prefix)
 
     # -- writing --------------------------------------------------------------------------------
 
@@ -147,73 +158,6 @@ class PhraseModel(nn.Module):
                     slot[THING] = w
                     out.append(self.index[THING])
         return out or [self.index[UNK]], slot
-
-    @torch.inference_mode()
-    def write(self, concepts: list[str], beams: int = 4) -> str:
-        """One sentence using the concepts: beam search that may not name an object or person
-        it was not given, nor the same thing twice, nor repeat a word pair; then the beam that
-        mentions the most given concepts wins (ties: the likelier). Deterministic."""
-        ids, slot = self.ids(concepts)
-        dev = self.embed.weight.device
-        src = torch.tensor([ids], device=dev)
-        memory = self.encode(src)
-        bos, eos = self.index[BOS], self.index[EOS]
-        given = {self.words[i] for i in ids}
-        given |= {w + "s" for w in given} | {w + "es" for w in given}   # two elephants are still elephants
-        objects = self.object_words()
-        # never an object or a person it was not given; each thing it names, named once
-        banned = torch.tensor([self.index[w] for w in objects - given if w in self.index], dtype=torch.long)
-        once, plural_ids = self.groups(objects | {self.words[i] for i in ids})
-        each = self.index.get("each")
-        alive = [([bos], 0.0)]
-        done: list[tuple[list[int], float]] = []
-        stepper = DecoderStepper(self.transformer.decoder, memory, src == 0)
-        for t in range(self.config.max_len):
-            last = torch.tensor([[a[0][-1]] for a in alive], device=dev)
-            x = self.embed(last) + self.position(torch.tensor([t], device=dev))
-            logp = torch.log_softmax(self.head(stepper.step(x))[:, -1].float(), -1)
-            logp[:, self.index[PAD]] = logp[:, bos] = logp[:, self.index[UNK]] = -1e9
-            logp[:, banned] = -1e9
-            if not slot:
-                logp[:, self.index[THING]] = -1e9
-            for row, (seq, _) in enumerate(alive):   # no word pair twice, no thing named twice
-                for a, b in zip(seq[1:], seq[2:]):
-                    if a == seq[-1]:
-                        logp[row, b] = -1e9
-                logp[row, seq[-1]] = -1e9
-                for w in seq:
-                    if w in once:
-                        logp[row, once[w]] = -1e9
-                if each is not None and not any(self.words[w] in PLURAL or w in plural_ids for w in seq):
-                    logp[row, each] = -1e9   # "a cat sitting next to each other": one cat has no other
-            scores = torch.tensor([a[1] for a in alive], device=dev)[:, None] + logp
-            top = torch.topk(scores.flatten(), 2 * beams)
-            nxt, rows = [], []
-            for s, flat in zip(top.values.tolist(), top.indices.tolist()):
-                row, word = divmod(flat, logp.shape[1])
-                seq = alive[row][0] + [word]
-                if word == eos:
-                    done.append((seq, s))
-                else:
-                    nxt.append((seq, s))
-                    rows.append(row)
-                if len(nxt) == beams:
-                    break
-            alive = nxt
-            if len(done) >= beams or not alive:
-                break
-            stepper.keep(rows)
-        done = done or alive
-        wanted = {self.words[i] for i in ids} | set(slot.values())
-
-        def rank(item):
-            seq, score = item
-            said = {self.words[i] for i in seq}
-            return (len(wanted & said), score / max(1, len(seq) - 1) ** 0.7)
-
-        best = max(done, key=rank)[0]
-        words = [slot.get(self.words[i], self.words[i]) for i in best[1:] if i != eos]
-        return fix_articles(" ".join(words))
 
     def groups(self, words: set[str]) -> tuple[dict[int, list[int]], set[int]]:
         """(word id -> the ids of it and its plural/singular, the ids of plural forms): a thing
@@ -250,39 +194,40 @@ class PhraseModel(nn.Module):
     # -- files ----------------------------------------------------------------------------------
 
     def save(self, path: str | Path, meta: dict) -> None:
-        from safetensors.torch import save_file
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        from .weights import write_weights
         tensors = {k: v.detach().to("cpu", torch.float16).contiguous() for k, v in self.state_dict().items()
                    if k != "head.weight"}
-        meta = dict(meta, format=FORMAT, config=asdict(self.config), words=self.words)
-        tmp = path.with_name(path.name + ".tmp")
-        save_file(tensors, str(tmp), metadata={"narrator": json.dumps(meta)})
-        tmp.replace(path)
+        write_weights(Path(path), tensors, dict(meta, format=FORMAT, config=asdict(self.config), words=self.words))
 
     @classmethod
     def load(cls, path: str | Path | None = None, device: str | torch.device = "cpu") -> "PhraseModel":
-        from safetensors import SafetensorError, safe_open
-        from safetensors.torch import load_file
+        from .weights import read_weights
         path = Path(path or SHIPPED)
+        tensors, meta = read_weights(path, FORMAT, PhraseError, "phrase model")
         try:
-            with safe_open(str(path), framework="pt") as f:
-                meta = json.loads((f.metadata() or {}).get("narrator", "{}"))
-            tensors = load_file(str(path))
-        except FileNotFoundError:
-            raise PhraseError(f"phrase model not found: {path}") from None
-        except (SafetensorError, OSError, ValueError) as e:
-            raise PhraseError(f"{path} is not a readable phrase model (corrupt or truncated?): {e}") from None
-        if meta.get("format") != FORMAT:
-            raise PhraseError(f"{path} is not a narrator phrase model (no '{FORMAT}' metadata)")
-        try:
-            model = cls(PhraseConfig(**meta["config"]), meta["words"])
+            config, words = PhraseConfig(**meta["config"]), meta["words"]
+            check_bounds(config, words)
+            model = cls(config, words)
             tensors["head.weight"] = tensors["embed.weight"]
             model.load_state_dict({k: v.float() for k, v in tensors.items()})
-        except (TypeError, KeyError, RuntimeError) as e:
+        except (TypeError, KeyError, ValueError, RuntimeError) as e:
             raise PhraseError(f"{path}: weights do not match its own config: {e}") from None
         model.meta = meta
         return model.to(device).eval()
+
+
+BOUNDS = {"d_model": 2048, "heads": 64, "encoder_layers": 24, "decoder_layers": 24, "ff": 8192, "max_len": 256,
+          "max_concepts": 64, "image_dim": 8192, "image_cells": 4096}
+
+
+def check_bounds(config: PhraseConfig, words: list) -> None:
+    """Refuse a config no shipped model could have before anything is allocated for it."""
+    for k, most in BOUNDS.items():
+        v = getattr(config, k)
+        if not isinstance(v, int) or not (0 if k == "image_dim" else 1) <= v <= most:
+            raise ValueError(f"{k} = {v!r} is outside 1..{most}")
+    if config.d_model % config.heads or not (isinstance(words, list) and 0 < len(words) <= 200_000):
+        raise ValueError("heads must divide d_model and the vocabulary must be a list of words")
 
 
 def fix_articles(text: str) -> str:

