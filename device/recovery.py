@@ -37,9 +37,8 @@ def note_cut_short(spool, job: str, status: str | None) -> bool:
         if not 0 <= sent <= len(data):
             raise ValueError(f"it says {sent} bytes of a {len(data)}-byte receipt went out")
     except (OSError, ValueError) as e:
-        quarantine(sent_file, str(e))   # where the print stopped is unknown: reset, print again
-        spool.again.add(job)
-        spool.repair = RESET if spool.printer.keeps_state else b""
+        quarantine(sent_file, str(e))   # where the print stopped is unknown: a reset, then again
+        owe(spool, job, b"", 0)
         return False
     if sent == len(data) and data_file.name == RECEIPT and status in UNPRINTED:
         sent_file.unlink(missing_ok=True)

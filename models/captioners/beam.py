@@ -13,9 +13,6 @@ import torch
 from .phrase import BOS, EOS, PAD, PLURAL, THING, UNK, fix_articles
 from .stepper import DecoderStepper
 
-RANK_BY_CONCEPTS = True   # of the finished beams, the one naming the most given concepts wins
-LENGTH_POWER = 0.7        # then the likelier, its log-probability divided by length ** this
-
 
 @torch.inference_mode()
 def beam_write(model, concepts: list[str], beams: int = 4, image: torch.Tensor | None = None,
@@ -81,7 +78,7 @@ def beam_write(model, concepts: list[str], beams: int = 4, image: torch.Tensor |
     def rank(item):
         seq, score = item
         said = {model.words[i] for i in seq}
-        return (len(wanted & said) if RANK_BY_CONCEPTS else 0, score / max(1, len(seq) - 1) ** LENGTH_POWER)
+        return (len(wanted & said), score / max(1, len(seq) - 1) ** 0.7)
 
     best = max(done, key=rank)[0]
     words = [slot.get(model.words[i], model.words[i]) for i in best[1:] if i != eos]

@@ -79,24 +79,33 @@ def words_of(text: str) -> list[str]:
     return re.findall(r"[a-z]+", text.lower())
 
 
-def categories_named(text: str) -> set[str]:
-    """The COCO categories a caption names: word pairs first ("hot dog", "teddy bear"), then
-    the single words not inside a pair already matched (a hot dog names no dog); "orange" before
-    a noun or after "something" is a colour ("an orange cat", "something orange in the dark")."""
-    toks = words_of(text)
-    pairs = [" ".join(p) for p in zip(toks, toks[1:])]
-    named, used = set(), set()
-    for i, pair in enumerate(pairs):
-        for cat, syns in CATEGORIES.items():
-            if pair in syns:
-                named.add(cat)
-                used |= {i, i + 1}
-    for i, tok in enumerate(toks):
+def mentions(toks: list[str]):
+    """Yield (position, category, the words that name it), left to right: a word pair first
+    ("hot dog", "teddy bear"), whose second word then names nothing more (a hot dog names no
+    dog); "orange" before a noun or after "something" is a colour ("an orange cat", "something
+    orange in the dark"). The one rule both categories_named and concepts_in read."""
+    i = 0
+    while i < len(toks):
+        pair = " ".join(toks[i:i + 2])
+        paired = [cat for cat, syns in CATEGORIES.items() if i + 1 < len(toks) and pair in syns]
+        if paired:
+            for cat in paired:
+                yield i, cat, pair
+            i += 2
+            continue
+        tok = toks[i]
         colour = tok in COLOURS and ((i + 1 < len(toks) and toks[i + 1] not in FUNCTION_WORDS)
                                      or (i and toks[i - 1] in ("something", "bright", "dark", "pale")))
-        if i not in used and not colour:
-            named |= {cat for cat, syns in CATEGORIES.items() if tok in syns}
-    return named
+        if not colour:
+            for cat, syns in CATEGORIES.items():
+                if tok in syns:
+                    yield i, cat, tok
+        i += 1
+
+
+def categories_named(text: str) -> set[str]:
+    """The COCO categories a caption names (mentions' rule)."""
+    return {cat for _, cat, _ in mentions(words_of(text))}
 
 
 def mentions_person(text: str) -> bool:
@@ -113,6 +122,7 @@ _MANY = {"person": "people", "skis": "skis", "bus": "buses", "sandwich": "sandwi
          "bench": "benches", "broccoli": "broccoli", "hair dryer": "hair dryers", "teddy bear": "teddy bears"}
 CONCEPT = {cat: (_ONE_WORD.get(cat, cat), _MANY.get(_ONE_WORD.get(cat, cat), _MANY.get(cat, _ONE_WORD.get(cat, cat) + "s")))
            for cat in CATEGORIES}
+MANY_PEOPLE = {"people", "men", "women", "children", "kids", "crowd", "friends", "family"}
 COUNTS = {"two", "three", "four", "five", "several", "many", "group", "herd", "flock", "pair", "couple", "bunch",
           "lots", "crowd", "some"}
 
@@ -126,19 +136,8 @@ def concepts_in(text: str) -> list[str]:
     of more than one ("two men walking dogs" -> ["people", "dogs"])."""
     toks = words_of(text)
     found: dict[str, bool] = {}
-    skip = -1
-    for i, tok in enumerate(toks):
-        if i == skip:   # the second word of a pair already matched: a hot dog names no dog
-            continue
-        pair = " ".join(toks[i:i + 2])
-        for cat, syns in CATEGORIES.items():
-            if pair in syns or (tok in syns and not (tok in COLOURS and i + 1 < len(toks)
-                                                     and toks[i + 1] not in FUNCTION_WORDS)):
-                word = pair if pair in syns else tok
-                many = (word != concept_of(cat) and word.endswith("s") and not concept_of(cat).endswith("s")) \
-                    or word in ("people", "men", "women", "children", "kids", "crowd", "friends", "family")
-                many = many or (i > 0 and toks[i - 1] in COUNTS)
-                found[cat] = found.get(cat, False) or many
-                skip = i + 1 if word == pair else skip
-                break
+    for i, cat, word in mentions(toks):
+        one = concept_of(cat)
+        many = (word != one and word.endswith("s") and not one.endswith("s")) or word in MANY_PEOPLE
+        found[cat] = found.get(cat, False) or many or (i > 0 and toks[i - 1] in COUNTS)
     return [concept_of(c, m) for c, m in found.items()]

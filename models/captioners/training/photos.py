@@ -19,9 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..coco_words import CATEGORIES
-
-COCO80 = list(CATEGORIES)           # the object head's classes, in COCO's order
+from ..objects import LABELS as COCO80   # the object head's classes, in COCO's order
 DEV_SIZE, TUNE_SIZE, TUNE_SHARE, SPLIT_SEED = 400, 200, 0.08, 2026
 # class folders -> the COCO category they show (folders of things COCO lacks carry no label)
 FOLDER_CLASS = {"airplane": "airplane", "car": "car", "cat": "cat", "dog": "dog", "motorbike": "motorcycle",
