@@ -109,4 +109,6 @@ class Archive:
         return record
 
     def jobs(self) -> list[str]:
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))
+        """The job folders, oldest first: what else lives here (lost+found, dot files, a
+        folder someone made by hand) is not a job."""
+        return sorted(p.name for p in self.root.iterdir() if JOB_ID.match(p.name) and p.is_dir())

@@ -157,11 +157,13 @@ class Pipeline:
         log.error("job %s failed %s", job.id, reason)
         try:
             job.save(Status.FAILED, error=reason)
-        except OSError as e:   # e.g. the disk is full: say so, keep running
-            log.error("job %s: could not record the failure in the archive: %s", job.id, e)
+        except OSError as e:   # e.g. the disk is full: the spool writes it when there is room
+            log.error("job %s: could not record the failure in the archive (will retry): %s", job.id, e)
             folder = self.archive.root / job.id
             if not any(folder.iterdir()):   # nothing of it was kept: no empty folder posing as a job
                 folder.rmdir()
+            else:   # else the next start would take it for unfinished and print it after all
+                self.spool.unrecorded[job.id] = dict(job.record, status=Status.FAILED)
         return JobResult(job.id, Status.FAILED, job.record.get("caption", ""), timings=job.timings, error=reason)
 
 

@@ -3,7 +3,8 @@
 Layout is written as text, image and cut calls on python-escpos's Dummy printer, which turns
 them into the exact bytes a printer receives; the connection (device/printer.py) only moves
 bytes. A receipt is built in two parts so the head (header, photo, the caption as its title)
-can print while the poem is still being written. Each stanza begins with the caption in bold,
+can print while the poem is still being written. The photo is sent as narrow raster bands, so a
+printer cut off mid-photo is never owed more than one band (device/recovery.py). Each stanza begins with the caption in bold,
 under a small label naming the temperature that wrote it. A paper budget (Paper.budget_dots)
 is kept by plan(): fewer or shorter stanzas before anything is written, never cut text.
 """
@@ -22,6 +23,8 @@ DOTS_PER_CM = 80             # 203 dpi thermal heads: 8 dots a millimetre
 LINE_DOTS = 30               # one line of font A, as the printer feeds it (ESC 2)
 CHARS_PER_LINE = 0.65        # verse fills this share of a 32-column line (the shipped voice: 0.69 on 24 stanzas)
 MIN_STANZA = 160             # characters: below this a stanza is dropped rather than shrunk further
+BAND_ROWS = 24               # the photo goes as GS v 0 bands of this many dot rows (at most 1.7 KB on
+                             # 80 mm paper): no command is long, so the repair after a cut is short
 
 
 @dataclass
@@ -118,7 +121,7 @@ def receipt_head(paper: Paper, when: str, installation: str, rgb: np.ndarray | N
     p.text(when + "\n")
     p.ln(1)
     if rgb is not None and paper.photo == "raster":
-        p.image(dithered(rgb, paper.dots), impl="bitImageRaster")
+        p.image(dithered(rgb, paper.dots), impl="bitImageRaster", fragment_height=BAND_ROWS)
     elif rgb is not None and paper.photo == "ascii":
         p.set_with_default(align="left")
         p.text(ascii_art(rgb, paper.columns))

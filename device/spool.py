@@ -2,8 +2,9 @@
 
 Every job reaches the archive (device/archive.py) complete before its body is printed. A job
 whose printing fails, or that comes while older jobs still wait, is queued here and printed
-in order once the printer is ready again, while the device keeps taking photos. On start,
-recover() finds what a crash or power cut left unprinted.
+in order once the printer is ready again (device/retry.py), while the device keeps taking
+photos. A receipt cut short is repaired and printed again whole (device/recovery.py, which
+also finds at start what a crash or power cut left unprinted).
 
 Policy when full (max_jobs waiting): the oldest waiting job leaves the spool, marked
 "expired" in the archive (its receipt stays there and can be reprinted by hand), so the
@@ -25,13 +26,12 @@ from contextlib import contextmanager
 from .archive import Archive
 from .job import RECEIPT, SENT, Job, Status
 from .printer.preview import DecodeError, decode
-from .recovery import owe, recover
+from .recovery import RESET, owe, recover, write_repair
 from .printer import Printer, PrinterError
+from .retry import Retry
 
 log = logging.getLogger(__name__)
 AGAIN = b"(printed again: the first print was cut short)\n"
-BACKOFF_MAX_S = 60.0          # the longest wait between two tries of the waiting jobs
-MAX_TRIES = 10                # rounds that print nothing before the spool stops re-sending (~6 min)
 
 
 class Spool:
@@ -45,14 +45,12 @@ class Spool:
         self.on_fault = on_fault or (lambda fault: None)
         self._streaming: str | None = None
         self._stream_ok = True
-        self.repair = b""                      # sent before the next receipt: ends a cut-off command
+        self.repair_pad = 0                    # NULs owed before the next byte: end a cut-off command
         self.unrecorded: dict[str, dict] = {}  # statuses the disk refused, written when it can
         self.again: set[str] = set()           # jobs whose print a crash cut short
         self._sent_fd: int | None = None       # ARCHIVE/<job>/sent of the receipt being printed
         self._outgoing = bytearray()            # this receipt's bytes handed to the printer so far
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._retry: Retry | None = None
 
     # -- state ------------------------------------------------------------------------------
 
@@ -82,8 +80,13 @@ class Spool:
         fields = dict(self.unrecorded.get(job, {}), **extra)
         fields.pop("status", None)
         try:
-            Job.open(self.archive, job).save(status, **fields)
+            if fields.get("id") == job:   # a whole record (its own was lost or never written)
+                self.archive.write_json(job, dict(fields, status=str(status)))
+            else:
+                Job.open(self.archive, job).save(status, **fields)
             self.unrecorded.pop(job, None)
+            if status == Status.PRINTED:   # only now: a crash before this still finds it whole in `sent`
+                (self.archive.root / job / SENT).unlink(missing_ok=True)
         except (OSError, ValueError) as e:
             self.unrecorded[job] = dict(fields, status=status)
             log.error("job %s: could not record status %s in the archive (will retry): %s", job, status, e)
@@ -95,34 +98,53 @@ class Spool:
 
     # -- how far a receipt got --------------------------------------------------------------
 
+    @property
+    def repair(self) -> bytes:
+        """What the printer is owed before any other byte (recovery.owe)."""
+        return bytes(self.repair_pad) + RESET if self.repair_pad else b""
+
+    def owe_repair(self, pad: int) -> None:
+        """Owe `pad` NULs and a reset, recorded before the first goes (recovery.write_repair)."""
+        if pad > self.repair_pad:
+            self.repair_pad = pad
+            write_repair(self.archive.root, pad)
+
     def _begin(self, label: str) -> None:
-        """Start a receipt on the printer: first any repair a crash left owing, then record
-        progress in the job's folder as bytes leave, so the next start knows where it stopped."""
-        if self.repair:   # the last receipt's, so before this one begins; raises like any send (still owed)
+        """Start a receipt on the printer: first any repair owed, then record progress in the
+        job's folder as bytes leave, so the next start knows whether it went out whole."""
+        if self.repair_pad:   # before anything else; raises like any send (then still owed)
+            self.printer.begin("repair")
             self.printer.send(self.repair)
-            self.repair = b""
+            self.repair_pad = 0
+            write_repair(self.archive.root, 0)
         self.printer.begin(label)
         self._outgoing = bytearray()
         folder = self.archive.root / label
         if folder.is_dir():
-            fd = os.open(folder / SENT, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            self.printer.on_progress = lambda n: os.pwrite(fd, b"%12d\n" % n, 0)
+            # not truncated: until this print's first write, a reprint's file still says the
+            # last print was cut short (and the record "sent tried" is fixed-width)
+            fd = os.open(folder / SENT, os.O_WRONLY | os.O_CREAT, 0o644)
+            self.printer.on_progress = lambda sent, tried: os.pwrite(fd, b"%12d %12d\n" % (sent, tried), 0)
             self._sent_fd = fd
 
     def _finish(self, label: str, printed: bool) -> None:
-        """End a receipt. One that ended short (some bytes out, not all printed) leaves the
-        printer inside a command: the rest of that command and a reset are owed before any
-        other byte, now (the same rule recovery applies at start-up), and its `sent` file stays
-        until they have gone out, so a crash before then still knows."""
+        """End a receipt. One that did not print but of which any byte may have gone out left
+        the printer perhaps inside a command: the repair is owed now (the rule recovery
+        applies at start-up), and its `sent` file stays, saying "cut short", until it prints.
+        A printed one's file (every byte sent) stays until 'printed' is recorded (_mark)."""
         self.printer.on_progress = None
-        sent, outgoing, self._outgoing = self.printer.sent, bytes(self._outgoing), bytearray()
-        if not printed and sent > 0 and outgoing:
-            owe(self, label, outgoing, sent)
+        tried, outgoing, self._outgoing = self.printer.tried, bytes(self._outgoing), bytearray()
+        cut = not printed and tried > 0
+        if cut:
+            owe(self, label, outgoing)
         fd, self._sent_fd = self._sent_fd, None
-        if fd is not None:
-            os.close(fd)
-            if printed:
-                (self.archive.root / label / SENT).unlink(missing_ok=True)
+        if fd is None:
+            return
+        if cut:   # whatever the counts said, it did not print: a restart must not think otherwise
+            os.pwrite(fd, b"%12d %12d\n" % (0, tried), 0)
+        os.close(fd)
+        if not printed and not cut and label not in self.again:   # nothing went out: nothing to know
+            (self.archive.root / label / SENT).unlink(missing_ok=True)
 
     # -- streaming a fresh job --------------------------------------------------------------
 
@@ -204,7 +226,7 @@ class Spool:
                 log.warning("spool full: job %s expired (its receipt stays in the archive)", old)
             self.queue.append(job)
             self._mark(job, Status.SPOOLED, spooled_because=self.fault or "the printer was busy")
-        self._wake.set()
+        self.wake()
 
     def pump(self) -> int:
         """Print waiting jobs in order while the printer is ready; returns how many printed."""
@@ -217,6 +239,7 @@ class Spool:
                     decode(data)   # a garbled receipt would print garbage and leave the printer mid-command
                 except (OSError, DecodeError) as e:
                     self.queue.popleft()
+                    (self.archive.root / job / SENT).unlink(missing_ok=True)
                     self._mark(job, Status.FAILED, error=f"receipt unreadable or garbled in the archive "
                                                          f"(kept, not printed): {e}")
                     log.error("job %s: its receipt is unreadable or garbled (%s); not printed", job, e)
@@ -241,10 +264,10 @@ class Spool:
             try:
                 self._begin(label)
                 if label in self.again:   # the notice is not the receipt: counts start after it
+                    progress, self.printer.on_progress = self.printer.on_progress, None
                     self.printer.send(AGAIN)
-                    self.printer.sent = 0
-                    if self.printer.on_progress:
-                        self.printer.on_progress(0)
+                    self.printer.sent = self.printer.tried = 0
+                    self.printer.on_progress = progress
                 self._outgoing = bytearray(data)
                 self.printer.send(data)
                 produced = self.printer.end()
@@ -259,39 +282,17 @@ class Spool:
         left unfinished, for the pipeline to finish (device/recovery.py)."""
         return recover(self)
 
-    # -- the background printer thread ------------------------------------------------------
+    # -- the background printer thread (device/retry.py) ------------------------------------
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="spool", daemon=True)
-        self._thread.start()
+        self._retry = Retry(self)
+        self._retry.start()
 
-    def _run(self) -> None:
-        """Retry waiting jobs, backing off (retry_s, doubling, at most BACKOFF_MAX_S); after
-        MAX_TRIES rounds that printed nothing, stop re-sending until woken (a new job, a
-        reprint, a restart): a printer slower than its timeout is not fed the same receipt
-        again and again."""
-        tries = 0
-        while not self._stop.is_set():
-            if self.unrecorded:
-                self.record_pending()
-            wait = self.retry_s
-            if self.queue:
-                try:
-                    tries = 0 if self.pump() else tries + 1
-                except Exception:  # the spool must outlive anything a printer driver throws
-                    log.exception("spool pump failed")
-                    tries += 1
-                wait = min(BACKOFF_MAX_S, self.retry_s * 2 ** min(tries, 16))
-                if tries >= MAX_TRIES:
-                    self._set_fault(f"gave up after {tries} tries ({self.fault or 'printer not ready'}); "
-                                    f"{len(self.queue)} job(s) stay spooled and print after the next job or a restart")
-                    log.error("spool: %s", self.fault)
-                    wait, tries = None, 0
-            self._wake.wait(wait)
-            self._wake.clear()
+    def wake(self) -> None:
+        """Try the waiting jobs now (a new job, a reprint)."""
+        if self._retry:
+            self._retry.wake.set()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread:
-            self._thread.join(timeout=10)
+        if self._retry:
+            self._retry.stop()

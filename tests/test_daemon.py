@@ -9,6 +9,7 @@ from PIL import Image
 
 from device.camera import SimCamera, generated_scene
 from device.printer.preview import decode
+from device.receipt import BAND_ROWS
 from device.voices import VoiceSelector
 
 
@@ -26,7 +27,7 @@ def test_a_press_prints_a_receipt_end_to_end(tmp_path, make_daemon):
     assert Image.open(job / "frame.jpg").size == (1280, 720)
     doc = decode((job / "receipt.bin").read_bytes())
     assert result.caption in doc.text.replace("\n", " ")
-    assert len(doc.rasters) == 1 and doc.rasters[0].shape[1] == 384
+    assert doc.photo.shape[1] == 384 and all(band.shape[0] <= BAND_ROWS for band in doc.rasters)
     for stanza in record["stanzas"]:
         first_words = " ".join(stanza["text"].split()[:3])
         assert first_words in " ".join(doc.text.split())

@@ -9,6 +9,7 @@ import time
 
 
 from device.printer.preview import decode
+from device.recovery import read_sent
 
 
 def test_recovery_after_a_crash(make_daemon):
@@ -130,7 +131,7 @@ def test_a_crash_mid_raster_over_serial_reprints_the_receipt_whole_once(tmp_path
     def inside_the_photo():
         sent = list(archive_dir.glob("*/sent"))
         try:
-            return bool(sent) and 2000 < int(sent[0].read_text().strip() or 0) < 6000
+            return bool(sent) and 2000 < read_sent(sent[0].read_text())[0] < 6000
         except (OSError, ValueError):
             return False
     press_then_kill_when(cmd, inside_the_photo)

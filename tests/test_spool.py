@@ -252,34 +252,3 @@ def test_a_status_the_full_disk_refused_is_written_when_there_is_room(monkeypatc
     monkeypatch.setattr(Archive, "write_json", real)
     d.spool.record_pending()
     assert d.archive.read_json(job)["status"] == "printed" and not d.spool.unrecorded
-
-
-def test_re_sends_back_off_then_stop_with_the_job_left_spooled(make_daemon, monkeypatch):
-    """A printer that never takes data: the spool tries MAX_TRIES times, waiting longer each
-    time, then stops re-sending and says so; the job stays spooled and a new job wakes it."""
-    import device.spool as spool_module
-    monkeypatch.setattr(spool_module, "BACKOFF_MAX_S", 0.05)
-    d, _ = make_daemon()
-    d.printer.stalled = True
-    job = d.pipeline.run(d.voice).job_id
-    sends = []
-    real_send = d.printer.send
-    d.printer.send = lambda data: (sends.append(len(data)), real_send(data))
-    d.spool.retry_s = 0.005
-    d.spool.start()
-    try:
-        deadline = time.monotonic() + 20
-        while "gave up" not in d.spool.fault and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert "gave up after 10 tries" in d.spool.fault and "stay spooled" in d.spool.fault
-        time.sleep(0.3)
-        assert len(sends) == spool_module.MAX_TRIES                     # and no more
-        assert d.archive.read_json(job)["status"] == "spooled" and list(d.spool.queue) == [job]
-        d.printer.stalled = False
-        later = d.pipeline.run(d.voice).job_id                           # a visitor presses: the spool wakes
-        deadline = time.monotonic() + 10
-        while d.spool.queue and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert d.archive.read_json(job)["status"] == d.archive.read_json(later)["status"] == "printed"
-    finally:
-        d.spool.stop()

@@ -41,15 +41,25 @@ class EscposPrinter(Printer):
         step = max(1, self.cfg.chunk_size)
         try:
             for i in range(0, len(data), step):
-                self._dev._raw(data[i:i + step])
-                self._advance(len(data[i:i + step]))
+                chunk = data[i:i + step]
+                self._about_to(len(chunk))
+                self._put(chunk)
                 if self.cfg.chunk_pause_s and i + step < len(data):
                     time.sleep(self.cfg.chunk_pause_s)
+        except PrinterError:
+            self.close()
+            raise
         except Exception as e:
             self.close()
             if "timeout" in type(e).__name__.lower() or "timeout" in str(e).lower():
                 raise not_taking_data(self) from None
             raise PrinterError(f"the printer ({self.describe()}) failed mid-receipt: {e}") from None
+
+    def _put(self, chunk: bytes) -> None:
+        """Hand one chunk to python-escpos and count it (serial_link counts each write as it
+        returns instead: a write timeout there can come after part of a chunk went out)."""
+        self._dev._raw(chunk)
+        self._advance(len(chunk))
 
     def status(self) -> tuple[bool, str]:
         try:

@@ -16,8 +16,11 @@ class FilePrinter(EscposPrinter):
         return dev
 
     def status(self) -> tuple[bool, str]:
-        ok = Path(self.cfg.device).exists()
+        ok = self.present()
         return ok, "" if ok else f"{self.cfg.device} does not exist: is the printer plugged in?"
+
+    def present(self) -> bool:
+        return Path(self.cfg.device).exists()
 
     def where(self) -> str:
         return self.cfg.device

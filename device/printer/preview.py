@@ -57,6 +57,11 @@ class Decoded:
     def rasters(self) -> list[np.ndarray]:
         return [op[1] for op in self.ops if op[0] == "raster"]
 
+    @property
+    def photo(self) -> np.ndarray | None:
+        """The rasters stacked: a receipt's photo, sent as bands, whole again."""
+        return np.vstack(self.rasters) if self.rasters else None
+
 
 # ESC and GS commands that take one parameter byte and what they set
 _ONE_ARG = {b"\x1b!", b"\x1bE", b"\x1ba", b"\x1bt", b"\x1b{", b"\x1b-", b"\x1bM", b"\x1bd", b"\x1bJ",
@@ -74,7 +79,9 @@ def decode(data: bytes) -> Decoded:
 
     while i < n:
         b = data[i]
-        if b == 0x0A:
+        if b == 0x00:   # NUL: ignored, as printers do (a repair pads with it)
+            i += 1
+        elif b == 0x0A:
             flush()
             doc.ops.append(("newline", Style(**vars(style))))
             i += 1
@@ -83,7 +90,9 @@ def decode(data: bytes) -> Decoded:
             if len(cmd) < 2:
                 raise DecodeError(f"truncated command at byte {i}")
             flush()
-            if cmd == b"\x1b@":
+            if cmd[1] == 0x00:   # ESC/GS NUL: no command; printers skip it (a repair's NULs after a cut ESC)
+                i += 2
+            elif cmd == b"\x1b@":
                 style = Style()
                 i += 2
             elif cmd == b"\x1b2":
@@ -96,7 +105,7 @@ def decode(data: bytes) -> Decoded:
                 _apply(cmd, arg, style, doc)
                 i += 3
             elif cmd == b"\x1dv":
-                if data[i + 2:i + 3] != b"0" or i + 8 > n:
+                if data[i + 2] not in (0, 48) or i + 8 > n:
                     raise DecodeError(f"bad GS v raster header at byte {i}")
                 xl, xh, yl, yh = data[i + 4:i + 8]
                 width_bytes, rows = xl + 256 * xh, yl + 256 * yh
@@ -133,7 +142,7 @@ def command_length(data: bytes, i: int) -> int:
     cmd = data[i:i + 2]
     if data[i] not in (0x1B, 0x1D):
         return 1
-    if cmd in (b"\x1b@", b"\x1b2"):
+    if cmd in (b"\x1b@", b"\x1b2", b"\x1b\x00", b"\x1d\x00"):
         return 2
     if cmd in _ONE_ARG:
         return 3
@@ -145,19 +154,19 @@ def command_length(data: bytes, i: int) -> int:
     raise DecodeError(f"unknown or truncated command {cmd!r} at byte {i}")
 
 
-def completion(sent: bytes | memoryview, n: int) -> bytes:
-    """The bytes that finish the command a stream was cut inside, when only its first n bytes
-    reached the printer: the rest of a raster as white (the printer then prints a truncated
-    photo and is ready for commands again), the rest of a short command as written."""
-    i = 0
-    while i < n:
-        end = i + command_length(sent, i)
-        if end > n:
-            header = 8 if sent[i:i + 2] == b"\x1dv" else end - i
-            keep = bytes(sent[n:max(n, i + header)])
-            return keep + bytes(end - max(n, i + header))
-        i = end
-    return b""
+def longest_command(data: bytes | memoryview) -> int:
+    """The most bytes any one command of `data` takes: the repair's padding. A printer cut off
+    anywhere in this stream waits for fewer bytes than that to finish its command, and once it
+    has finished, NULs are nothing to it. A stream that does not decode could be inside any
+    command of any length it holds: then its whole length."""
+    i, most = 0, 2
+    try:
+        while i < len(data):
+            step = command_length(data, i)
+            most, i = max(most, step), i + step
+    except DecodeError:
+        return max(most, len(data))
+    return most
 
 
 def _apply(cmd: bytes, arg: int, style: Style, doc: Decoded) -> None:

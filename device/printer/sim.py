@@ -39,12 +39,16 @@ class SimPrinter(Printer):
             return False, PAPER_OUT
         return True, ""
 
+    def present(self) -> bool:
+        return not self.offline
+
     def _write(self, data: bytes) -> None:
         ok, why = self.status()
         if not ok:
             raise PrinterError(f"the printer ({self.describe()}) failed mid-receipt: {why}")
         if self.stalled:
             raise not_taking_data(self)
+        self._about_to(len(data))
         if self.fail_in_bytes is not None and len(data) >= self.fail_in_bytes:
             self.buffer += data[:self.fail_in_bytes]
             self.roll += data[:self.fail_in_bytes]
