@@ -63,3 +63,77 @@ def test_the_lock_file_is_never_followed_and_a_strange_one_is_replaced(tmp_path,
             StateLock(tmp_path)
     assert victim.read_text() == "precious"
     assert [p for p in os.listdir(tmp_path) if p.startswith(".narrator.lock.bad-")]
+
+
+def test_what_is_not_a_job_folder_is_left_alone(make_daemon, caplog):
+    """fsck's lost+found, dot files and a folder made by hand are not jobs: never 'failed',
+    never finished, never touched."""
+    d, (job,) = printed_jobs(make_daemon, 1)
+    for name in ("lost+found", ".Trash-1000", "notes"):
+        (d.archive.root / name).mkdir()
+    (d.archive.root / ".DS_Store").write_bytes(b"\0\1")
+    d2, controls = make_daemon()
+    controls.quit()
+    d2.run()
+    assert d2.archive.jobs() == [job] and not d2.results
+    assert "lost+found" not in caplog.text and not list((d.archive.root / "lost+found").iterdir())
+
+
+def test_an_empty_record_beside_a_whole_receipt_prints_it(make_daemon):
+    """A waiting job whose job.json a power cut left empty: its receipt is whole, so the
+    record is rebuilt (and the empty one kept aside) and the receipt prints once."""
+    d, _ = make_daemon()
+    d.printer.offline = True
+    job = d.pipeline.run(d.voice).job_id
+    d.archive.path(job, "job.json").write_bytes(b"")
+    d2, controls = make_daemon()
+    controls.quit()
+    d2.run()
+    record = d2.archive.read_json(job)
+    assert record["status"] == "printed" and record["recovered_record"]
+    assert [r.stem for r in d2.printer.receipts] == [job]
+    assert [p for p in os.listdir(d.archive.root / job) if p.startswith("job.json.bad-")]
+
+
+def test_a_failed_job_keeps_no_sent_file(make_daemon):
+    """A job that failed is never printed by itself, so a sent file it left says nothing:
+    it goes at start, and nothing is repaired or reprinted for it."""
+    d, _ = make_daemon()
+    d.printer.offline = True
+    job = d.pipeline.run(d.voice).job_id
+    d.archive.write_json(job, dict(d.archive.read_json(job), status="failed", error="test"))
+    d.archive.path(job, "sent").write_text(f"{100:12d}\n")
+    d2, controls = make_daemon()
+    controls.quit()
+    d2.run()
+    assert not d.archive.path(job, "sent").exists() and not d2.printer.receipts
+    assert d2.archive.read_json(job)["status"] == "failed"
+
+
+def test_a_failure_the_full_disk_refused_is_recorded_later_and_never_printed(monkeypatch, make_daemon):
+    """The disk is full when the receipt is archived and when the failure is recorded: the
+    spool writes 'failed' once there is room, so the next start does not take the job for
+    unfinished and print it after all."""
+    from device.archive import Archive
+    d, _ = make_daemon()
+    real_write = Archive.write
+
+    filled = []
+
+    def full(self, job, name, data):          # the disk fills as the receipt is written
+        if name == "receipt.bin" or filled:
+            filled.append(name)
+            raise OSError(28, "No space left on device")
+        return real_write(self, job, name, data)
+    monkeypatch.setattr(Archive, "write", full)
+    bad = d.pipeline.run(d.voice)
+    assert bad.status == "failed" and bad.job_id in d.spool.unrecorded
+    assert d.archive.read_json(bad.job_id)["status"] == "writing"      # what a restart would see
+    monkeypatch.setattr(Archive, "write", real_write)
+    d.spool.record_pending()
+    record = d.archive.read_json(bad.job_id)
+    assert record["status"] == "failed" and "No space left" in record["error"]
+    d2, controls = make_daemon()
+    controls.quit()
+    d2.run()
+    assert not d2.results and not d2.printer.receipts
