@@ -17,7 +17,7 @@ from pathlib import Path
 
 from models.captioners import NAMES as CAPTIONERS
 from models.defaults import (KEEP_SUBJECT, MAX_KEEP_SUBJECT, MAX_LENGTH, MAX_PRESEED, MAX_TEMPERATURE,
-                             MAX_TEMPERATURES)
+                             MAX_TEMPERATURES, template_ok)
 
 from .errors import DeviceError
 
@@ -97,6 +97,7 @@ class VoiceConfig:
     captioner: str = "sight"        # sight (looks: trained on photos) | words (the old one) | scene | hf
     precision: str = "float32"      # step engine: float32 | bfloat16 | float16 | int8 (see docs/benchmarks.md)
     keep_subject: float = KEEP_SUBJECT   # nats of pull toward the caption's words (models/subject.py); 0: none
+    seed_template: str = ""              # how the caption opens a stanza, e.g. "{Caption}, n. " ("": the model's own)
 
 
 @dataclass
@@ -169,6 +170,9 @@ class Config:
                 raise ConfigError(f"{where}.length: {v.length} is out of range (1..{MAX_LENGTH} characters per stanza)")
             if not 0 <= v.keep_subject <= MAX_KEEP_SUBJECT:
                 raise ConfigError(f"{where}.keep_subject: {v.keep_subject} is out of range (0..{MAX_KEEP_SUBJECT} nats)")
+            if v.seed_template and not (template_ok(v.seed_template) and len(v.seed_template) <= MAX_PRESEED):
+                raise ConfigError(f"{where}.seed_template: {v.seed_template!r} must hold {{caption}} (or "
+                                  f"{{Caption}}, {{CAPTION}}) once, in at most {MAX_PRESEED} characters")
             if v.preseed is not None and len(v.preseed) > MAX_PRESEED:
                 raise ConfigError(f"{where}.preseed: {len(v.preseed)} characters; at most {MAX_PRESEED}")
         return self

@@ -24,7 +24,7 @@ from .camera import Camera
 from .job import FRAME, HEAD, PREVIEW, RECEIPT, Job, Status
 from .printer import PrinterError
 from .printer.preview import decode, preview_png, render
-from .receipt import Paper, plan, receipt_body, receipt_head
+from .receipt import Paper, fit_budget, plan, receipt_body, receipt_head
 from .spool import Spool
 from .voices import Voice
 
@@ -107,12 +107,22 @@ class Pipeline:
             head_dots = render(decode(head), self.paper.dots).height
             temps, length = plan(self.paper, voice.temperatures, voice.length, head_dots)   # the paper budget
             poem = voice.writer.write(caption, temps, length, preseed=voice.preseed,
-                                      rng_seed=job.record.get("rng_seed"), keep_subject=voice.keep_subject)
+                                      rng_seed=job.record.get("rng_seed"), keep_subject=voice.keep_subject,
+                                      seed=voice.seed_template or None)
             job.lap("write_s")
-            stanzas = [s.text for s in poem.stanzas]
-            receipt = head + receipt_body(self.paper, stanzas, voice.name, job.id, poem.stanzas[0].caption,
-                                          [f"{s.temperature:g}" for s in poem.stanzas])
-            job.record.update(stanzas=[s.to_dict() for s in poem.stanzas], poem_timings=poem.timings)
+            labels = [f"{s.temperature:g}" for s in poem.stanzas]
+            opening = poem.stanzas[0].caption
+            keep, texts = fit_budget(self.paper, head_dots, [s.text for s in poem.stanzas], labels, voice.name,
+                                     job.id, opening)
+            for i in keep:
+                poem.stanzas[i].text = texts[i]
+            stanzas = [poem.stanzas[i].text for i in keep]
+            receipt = head + receipt_body(self.paper, stanzas, voice.name, job.id, opening, [labels[i] for i in keep])
+            if len(keep) < len(voice.temperatures):
+                log.info("job %s: the %.0f cm paper budget prints %d of %d stanzas (temperatures %s of %s)", job.id,
+                         self.paper.budget_cm, len(keep), len(voice.temperatures), ", ".join(labels[i] for i in keep),
+                         ", ".join(f"{t:g}" for t in voice.temperatures))
+            job.record.update(stanzas=[poem.stanzas[i].to_dict() for i in keep], poem_timings=poem.timings)
             job.stage = "archiving the receipt"
             job.write(RECEIPT, receipt)
             job.write(PREVIEW, preview_png(receipt, self.paper.dots))

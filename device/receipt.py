@@ -18,6 +18,8 @@ import numpy as np
 from escpos.printer import Dummy
 from PIL import Image, ImageEnhance, ImageOps
 
+from .printer.preview import decode, render
+
 ASCII_RAMP = "@%#*+=-:. "   # dark -> light
 DOTS_PER_CM = 80             # 203 dpi thermal heads: 8 dots a millimetre
 LINE_DOTS = 30               # one line of font A, as the printer feeds it (ESC 2)
@@ -156,6 +158,32 @@ def plan(paper: Paper, temperatures: list[float], length: int, head_dots: int) -
     ordered = sorted(temperatures)
     picks = [ordered[round(i * (len(ordered) - 1) / max(1, n - 1))] for i in range(n)] if n > 1 else [ordered[0]]
     return sorted(set(picks)), length
+
+
+def fit_budget(paper: Paper, head_dots: int, stanzas: list[str], labels: list[str], voice: str, job_id: str,
+               opening: str) -> tuple[list[int], list[str]]:
+    """Which stanzas print, and their text, so that the receipt never runs past the paper
+    budget whatever the voice wrote. plan() estimated the poem before it was written, but
+    verse of short lines takes more paper than its characters suggest: so the body is measured
+    as it will print (rendered from its bytes), and if it is too long the middle stanzas go
+    (the lowest and highest temperature stay), then the last one left ends at an earlier line."""
+    keep, texts = list(range(len(stanzas))), list(stanzas)
+    if not paper.budget_cm:
+        return keep, texts
+
+    def fits() -> bool:
+        body = receipt_body(paper, [texts[i] for i in keep], voice, job_id, opening, [labels[i] for i in keep])
+        return head_dots + render(decode(body), paper.dots).height <= paper.budget_dots
+    while len(keep) > 1 and not fits():
+        keep.pop(len(keep) // 2 if len(keep) > 2 else 1)
+    while not fits():
+        text = texts[keep[0]]
+        cut = max(text.rfind("\n", len(opening), len(text) - 1), text.rfind(" ", len(opening), len(text) - 1))
+        if cut <= len(opening):
+            texts[keep[0]] = opening
+            break
+        texts[keep[0]] = text[:cut].rstrip()
+    return keep, texts
 
 
 def _bold_split(wrapped: str, caption: str) -> int:

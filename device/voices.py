@@ -28,6 +28,7 @@ class Voice:
     length: int
     preseed: str | None = None
     keep_subject: float = KEEP_SUBJECT   # nats of pull toward the caption's words
+    seed_template: str = ""              # how the caption opens each stanza ("": the model's own)
 
 
 def load_voices(config) -> list[Voice]:
@@ -43,7 +44,7 @@ def load_voices(config) -> list[Voice]:
         if key not in writers:
             writers[key] = Writer.load(v.model or None, precision=v.precision)
         voices.append(Voice(v.name, writers[key], captioners[v.captioner], v.temperatures, v.length, v.preseed,
-                            v.keep_subject))
+                            v.keep_subject, v.seed_template))
     return voices
 
 

@@ -60,3 +60,17 @@ def existing_folder(text: str) -> str:
     if not Path(text).is_dir():
         raise argparse.ArgumentTypeError(f"{text} is not a folder")
     return text
+
+
+SHIPPED = Path(__file__).parent / "shipped"
+
+
+def shipped_voices() -> list[str]:
+    """The voices that ship in models/shipped/: a model beside its originality index."""
+    return sorted(p.stem for p in SHIPPED.glob("*.safetensors") if p.with_suffix(".ngrams").exists())
+
+
+def shipped_voice(text: str) -> str:
+    if text not in shipped_voices():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a shipped voice ({', '.join(shipped_voices())})")
+    return text

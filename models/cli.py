@@ -15,7 +15,7 @@ import json
 import sys
 import time
 
-from .arguments import existing_file, existing_path, number, temperatures
+from .arguments import existing_file, existing_path, number, shipped_voice, shipped_voices, temperatures
 from .defaults import KEEP_SUBJECT, MAX_COPY, MAX_KEEP_SUBJECT, MAX_LENGTH, RETRIES
 from .train_options import add_train_arguments
 
@@ -23,7 +23,7 @@ from .train_options import add_train_arguments
 def cmd_write(args) -> int:
     from models.writer import Writer
     t0 = time.perf_counter()
-    writer = Writer.load(args.model)
+    writer = Writer.load(args.model or args.voice)
     load_s = time.perf_counter() - t0
     preseed = None
     if args.no_preseed:
@@ -34,7 +34,7 @@ def cmd_write(args) -> int:
         preseed = args.preseed
     poem = writer.write(args.caption, args.temperatures, args.length, preseed=preseed,
                         top_k=args.top_k, rng_seed=args.seed, max_copy=args.max_copy, retries=args.retries,
-                        keep_subject=args.keep_subject)
+                        keep_subject=args.keep_subject, seed=args.seed_template)
     if args.json:
         print(json.dumps({"model": writer.name, "caption": poem.stanzas[0].caption, "dropped": poem.dropped,
                           "keep_subject": poem.keep_subject,
@@ -90,7 +90,8 @@ def cmd_train(args) -> int:
 
 def cmd_export(args) -> int:
     from models.export import export
-    meta = export(args.checkpoint, args.out, args.dtype, args.corpus, args.preseed, args.sample_preseed, args.seed)
+    meta = export(args.checkpoint, args.out, args.dtype, args.corpus, args.preseed, args.sample_preseed, args.seed,
+                  args.seed_template)
     print(f"wrote {args.out} ({args.dtype}); pre-seed: {meta.get('preseed', '')!r}")
     return 0
 
@@ -103,7 +104,11 @@ def add_commands(sub) -> None:
                    help="comma-separated, each 0..5; 0 = greedy (default 0.3,0.5,0.7,0.9)")
     w.add_argument("--length", type=number(int, 1, MAX_LENGTH), default=400,
                    help=f"generated characters per stanza, the caption not counted (1..{MAX_LENGTH})")
-    w.add_argument("--model", type=existing_file, help="checkpoint (default: the shipped poetry model)")
+    m = w.add_mutually_exclusive_group()
+    m.add_argument("--model", type=existing_file, help="checkpoint (default: the shipped poetry model)")
+    m.add_argument("--voice", type=shipped_voice, help=f"a shipped voice by name: {', '.join(shipped_voices())}")
+    w.add_argument("--seed-template", metavar="TEMPLATE",
+                   help='how the caption opens each stanza, e.g. "{Caption}, n. " (default: the voice\'s own)')
     g = w.add_mutually_exclusive_group()
     g.add_argument("--preseed", help="pre-seed text (default: the model's own)")
     g.add_argument("--preseed-file", type=existing_file, help="read the pre-seed from a file")
@@ -144,4 +149,6 @@ def add_commands(sub) -> None:
     gx.add_argument("--preseed", help="pre-seed text to store with the model")
     gx.add_argument("--sample-preseed", action="store_true", help="sample the pre-seed from the model itself")
     x.add_argument("--seed", type=number(int, 0, 2**31 - 1), default=0)
+    x.add_argument("--seed-template", metavar="TEMPLATE",
+                   help='how the caption opens each stanza of this voice, e.g. "{Caption}, n. " (stored with the model)')
     x.set_defaults(func=cmd_export)

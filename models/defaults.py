@@ -12,3 +12,8 @@ MAX_LENGTH = 20000     # characters per stanza (the kill-mid-poem test needs lon
 MAX_PRESEED = 4000
 MAX_KEEP_SUBJECT = 10.0
 MAX_CAPTION = 200      # characters of caption a poem starts from; longer ones are cut at a word
+
+
+def template_ok(template: str) -> bool:
+    """A seed template (a voice's form: "{Caption}, n. ") holds the caption exactly once."""
+    return sum(template.count(k) for k in ("{caption}", "{Caption}", "{CAPTION}")) == 1

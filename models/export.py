@@ -10,6 +10,7 @@ sequence long are sampled from a blank line, and the one the model itself finds 
 from __future__ import annotations
 
 import logging
+import math
 import shutil
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import torch
 
 from .checkpoint import load_checkpoint, save_checkpoint
 from .corpus import Corpus
-from .defaults import MAX_COPY
+from .defaults import MAX_COPY, template_ok
 from .errors import ModelError
 from .evaluate import stream_loss
 from .originality import NgramIndex
@@ -55,8 +56,15 @@ def _verse_like(text: str, length: int) -> bool:
             and all(len(line) - len(line.lstrip()) <= 4 for line in lines))
 
 
+def index_bits(chars: int) -> int:
+    """log2 of the index's bits: about 4.5 bits an n-gram (the poetry voice's 2^26 for 14.7 M),
+    so a small corpus gets a small file with the same rate of false hits."""
+    return min(26, max(20, math.ceil(math.log2(max(1, chars) * 4.5))))
+
+
 def export(checkpoint: str, out: str, dtype: str = "float16", corpus: list[str] | None = None,
-           preseed: str | None = None, sample: bool = False, seed: int = 0) -> dict:
+           preseed: str | None = None, sample: bool = False, seed: int = 0,
+           seed_template: str | None = None) -> dict:
     model, meta = load_checkpoint(checkpoint, "cpu")
     out_path = Path(out)
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -66,7 +74,7 @@ def export(checkpoint: str, out: str, dtype: str = "float16", corpus: list[str] 
         if c.fingerprint != meta["corpus"]["fingerprint"]:
             raise ExportError(f"{', '.join(corpus)} is not the corpus {checkpoint} was trained on "
                               "(fingerprints differ)")
-        index = NgramIndex.build(c.text, c.fingerprint)
+        index = NgramIndex.build(c.text, c.fingerprint, log2_bits=index_bits(len(c.text)))
         index.save(index_out)
     else:
         src = index_path_for(Path(checkpoint))
@@ -75,6 +83,10 @@ def export(checkpoint: str, out: str, dtype: str = "float16", corpus: list[str] 
             shutil.copyfile(src, index_out)
         else:
             log.warning("no originality index found for %s; pass --corpus to build one", checkpoint)
+    if seed_template is not None:
+        if not template_ok(seed_template):
+            raise ExportError(f"--seed-template {seed_template!r} must hold {{caption}} (or {{Caption}}, {{CAPTION}}) once")
+        meta["seed_template"] = seed_template
     if sample:
         seq = meta.get("train", {}).get("args", {}).get("seq_length", 128)
         preseed = sample_preseed(model, index, seq, seed=seed)

@@ -55,6 +55,16 @@ def tidy_caption(caption: str, vocab) -> tuple[str, str]:
     return clean, dropped
 
 
+CAPTION = "{caption}"   # the plain seed: the stanza starts with the caption as written
+
+
+def seed_opening(template: str, caption: str) -> str:
+    """A voice's opening for a caption: the template with {caption} as written, {Caption} with
+    its first letter upper case (a dictionary headword), or {CAPTION} in capitals."""
+    return (template.replace("{caption}", caption).replace("{Caption}", caption[:1].upper() + caption[1:])
+            .replace("{CAPTION}", caption.upper()))
+
+
 def _sync(device) -> None:
     if device.type == "cuda":
         import torch
@@ -99,6 +109,7 @@ class Writer:
         meta = meta or {}
         self.model, self.meta, self.index, self.name = model, meta, index, name
         self.preseed = meta.get("preseed", "")
+        self.seed_template = meta.get("seed_template") or CAPTION   # how the caption opens a stanza
         self._preseed_states: dict[str, tuple] = {}
         if self.preseed:
             self.primed(self.preseed)   # pay for the pre-seed once, at load time
@@ -108,6 +119,8 @@ class Writer:
         """A checkpoint (default: the shipped model) with its index, stepping at `precision`:
         float32 | bfloat16 | float16 (CUDA) | int8 (CPU; float32 elsewhere)."""
         path = Path(checkpoint) if checkpoint else SHIPPED
+        if checkpoint and not path.exists() and (SHIPPED.parent / f"{checkpoint}.safetensors").exists():
+            path = SHIPPED.parent / f"{checkpoint}.safetensors"   # a shipped voice by name: "dictionary"
         model, meta = load_checkpoint(path, device)
         model.set_precision(precision)
         index = None
@@ -155,24 +168,33 @@ class Writer:
     def copied_span(self, text: str) -> int | None:
         return self.index.longest_copied_span(text) if self.index else None
 
-    def write(self, caption: str, temperatures: list[float], length: int = 400, **options) -> Poem:
-        """One stanza per temperature, each starting with the caption (tidied: tidy_caption).
-        Options: preseed, top_k, rng_seed, max_copy, retries, keep_subject (nats of pull toward
-        the caption's words, models/subject.py; 0: none)."""
+    def write(self, caption: str, temperatures: list[float], length: int = 400, seed: str | None = None,
+              **options) -> Poem:
+        """One stanza per temperature, each starting with the caption (tidied: tidy_caption) in
+        the voice's form: `seed` is a template (seed_opening) such as "{Caption}, n. " for a
+        dictionary (None: the model's own, saved by export). Options: preseed, top_k, rng_seed,
+        max_copy, retries, keep_subject (nats of pull toward the caption's words,
+        models/subject.py; 0: none)."""
         caption, dropped = tidy_caption(caption, self.model.vocab)
-        return self.write_after(caption, temperatures, length, dropped=dropped, **options)
+        opening = seed_opening(self.seed_template if seed is None else seed, caption)
+        if opening != caption:
+            opening, more = self.model.vocab.clean(opening)
+            dropped += more
+        return self.write_after(opening, temperatures, length, dropped=dropped, subject=caption, **options)
 
     def write_after(self, caption: str, temperatures: list[float], length: int = 400,
                     preseed: str | None = None, top_k: int | None = None, rng_seed: int | None = None,
                     max_copy: int = MAX_COPY, retries: int = RETRIES, keep_subject: float = KEEP_SUBJECT,
-                    dropped: str = "") -> Poem:
+                    dropped: str = "", subject: str | None = None) -> Poem:
         """write() on an opening taken as it is, clean already (export's pre-seed starts from
-        a blank line)."""
+        a blank line); `subject`, the caption inside it (default: the opening itself), is what
+        the pull leans toward and what counts as coming back."""
         t0 = time.perf_counter()
         model = self.model
+        subject = caption if subject is None else subject
         logits, state = self.prime(caption, self.preseed if preseed is None else preseed)
         logits = self.ends_caption(caption, logits)
-        pull = SubjectPull(caption, model.vocab, keep_subject) if keep_subject > 0 else None
+        pull = SubjectPull(subject, model.vocab, keep_subject) if keep_subject > 0 else None
         _sync(model.device)   # CUDA runs ahead of the host: time what was done, not what was queued
         t1 = time.perf_counter()
         base = secrets.randbits(31) if rng_seed is None else rng_seed
@@ -190,7 +212,7 @@ class Writer:
                 written, ending = finish_verse(model.vocab.decode(ids), length)
                 span = self.copied_span(written)
                 cand = Stanza(temperatures[i], caption + written, caption, s, span, attempt + 1,
-                              recurs=recurring(caption, caption + written), ending=ending)
+                              recurs=recurring(subject, subject + written), ending=ending)
                 if best[i] is None or (span or 0) < (best[i].copied_span or 0):
                     best[i] = cand
                 best[i].attempts = attempt + 1

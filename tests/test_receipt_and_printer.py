@@ -260,36 +260,3 @@ def test_the_stall_bound_grows_with_a_slow_link():
     fast = open_printer(PrinterConfig(backend="serial", baudrate=115200, chunk_size=256))
     slow = open_printer(PrinterConfig(backend="serial", baudrate=2400, chunk_size=1024))
     assert fast.stall_s == 5.0 and slow.stall_s > 30     # 5 KB at 240 B/s: ~21 s, twice over
-
-
-def test_the_receipt_keeps_its_paper_budget_with_fewer_or_shorter_stanzas(make_daemon):
-    """Six stanzas of 400 characters would take about half a metre; a 20 cm budget is kept by
-    the plan (no text is cut: every stanza still ends where its verse ends), the caption is
-    the title once and bold where each stanza begins, and each stanza names its temperature."""
-    from device.voices import Voice
-    d, _ = make_daemon()
-    d.pipeline.paper = Paper(budget_cm=20)
-    v = d.voice
-    voice = Voice(v.name, v.writer, v.captioner, [0.3, 0.4, 0.5, 0.6, 0.7, 0.8], 400)
-    result = d.pipeline.run(voice)
-    record = d.archive.read_json(result.job_id)
-    data = d.archive.path(result.job_id, "receipt.bin").read_bytes()
-    doc = decode(data)
-    assert render(doc, 384).height <= Paper(budget_cm=20).budget_dots
-    stanzas = record["stanzas"]
-    assert 1 <= len(stanzas) < 6 and stanzas[0]["temperature"] == 0.3 and stanzas[-1]["temperature"] == 0.8
-    caption = record["caption"]
-    bold = "".join(op[1] for op in doc.ops if op[0] == "text" and op[2].bold)
-    assert bold.replace("\n", " ").count(caption.split()[0]) >= len(stanzas)
-    small = [op[1].strip() for op in doc.ops if op[0] == "text" and op[2].font == 1]
-    assert small == [f"{s['temperature']:g}" for s in stanzas]
-
-
-def test_plan_prefers_shorter_then_fewer_and_keeps_the_ends():
-    from device.receipt import plan
-    temps = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
-    assert plan(Paper(budget_cm=0), temps, 400, 400) == (temps, 400)          # no budget: as configured
-    assert plan(Paper(budget_cm=200), temps, 400, 400) == (temps, 400)        # room enough
-    fewer, length = plan(Paper(budget_cm=30), temps, 400, 400)
-    assert fewer[0] == 0.3 and fewer[-1] == 0.8 and 1 < len(fewer) < 6 and 160 <= length < 400
-    assert plan(Paper(budget_cm=5), temps, 400, 400)[0] == [0.3]            # at least one stanza, always
