@@ -110,8 +110,8 @@ def cmd_doctor(args) -> int:
     from device.doctor import run_checks
     problems = 0
     for ok, what, detail in run_checks(_device_config(args)):
-        problems += not ok
-        print(f"{'ok     ' if ok else 'PROBLEM'} {what}: {detail}")
+        problems += ok is False
+        print(f"{'ok     ' if ok else 'unsure ' if ok is None else 'PROBLEM'} {what}: {detail}", flush=True)
     print("all good" if not problems else f"{problems} problem(s): see the lines marked PROBLEM")
     return 0 if not problems else 1
 

@@ -62,12 +62,12 @@ class PrinterConfig:
     usb_product: int = 0
     chunk_size: int = 1024          # bytes per write; cheap printers overflow on big rasters
     chunk_pause_s: float = 0.02
-    query_status: bool = False      # ask the printer for online/paper status before each job;
-                                    # many cheap printers never answer, so off: faults show as write errors
+    query_status: bool = False      # ask for online/paper status before each job (cheap printers never answer)
     cutter: bool | None = None      # cut after each receipt, else feed; unset: as the profile says
     photo: str = "raster"           # raster | ascii | none
     budget_cm: float = 30.0         # paper a receipt may use on 58 mm paper (wider paper: the same area); 0: no limit
     stanza_labels: bool = True      # a small "0.5" (font B) above each stanza: the temperature that wrote it
+    caption_title: bool = False     # the caption again under the photo (each stanza begins with it anyway)
     out_dir: str = "narrator-out/receipts"  # sim: where receipts (.bin and .png) go
 
 

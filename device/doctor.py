@@ -1,13 +1,51 @@
 """`narrator doctor`: check each part of the device and say in plain words what is wrong."""
 from __future__ import annotations
 
+import os
 import shutil
+import sys
+import tempfile
 import time
+import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 
+UNSURE = None   # a check that could not tell: neither "ok" nor a problem
+
+
+@contextmanager
+def library_noise():
+    """Hold what libraries write to stderr (OpenCV's C++ warnings, python-escpos's log lines,
+    Python warnings) while the checks run, so the report is only doctor's own lines; the
+    caller gets the lines to summarise."""
+    held: list[str] = []
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield held
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            held.extend(line for line in sink.read().decode("utf-8", "replace").splitlines() if line.strip())
+            held.extend(f"{w.category.__name__}: {w.message}" for w in caught)
+
+
 def run_checks(config):
-    """Yield (ok, what, detail) for config, models, captioners, camera, printer, serial, disk."""
+    """Yield (ok, what, detail) for config, models, captioners, camera, printer, serial, disk;
+    ok is True, False (a problem) or UNSURE. What libraries print meanwhile is summarised."""
+    with library_noise() as held:
+        yield from _checks(config)
+    if held:
+        yield True, "library messages", f"{len(held)} line(s) from libraries held back; the first: {held[0][:160]}"
+
+
+def _checks(config):
     yield True, "config", "valid"
     from models.captioners import NAMES, get_captioner, which_captioner
     from models.writer import Writer
@@ -16,7 +54,12 @@ def run_checks(config):
         try:
             voice = Writer.load(v.model or None)
             guard = "originality index present" if voice.index else "NO originality index (copying unchecked)"
-            yield True, f"voice {v.name!r}", f"{voice.name} loaded in {time.monotonic() - t0:.2f} s; {guard}"
+            c = voice.model.config
+            size = voice.path.stat().st_size / 1e6 if voice.path else 0
+            yield True, f"voice {v.name!r}", (f"{voice.name}: {c.num_layers} x {c.rnn_size} LSTM, {size:.1f} MB, "
+                                              f"loaded in {time.monotonic() - t0:.2f} s; {guard}; opens "
+                                              f"{(v.seed_template or voice.seed_template)!r}")
+            yield True, f"paper for {v.name!r}", _stanzas_printed(config, v)
         except Exception as e:
             yield False, f"voice {v.name!r}", f"{e} -- fix voices.model in the config or retrain/export the model"
         try:
@@ -40,13 +83,20 @@ def run_checks(config):
     from device.printer import open_printer
     printer = open_printer(config.printer)
     ok, why = printer.status()
-    yield ok, "printer", f"{printer.describe()}: " + ("ready" if ok else why)
+    if ok and not config.printer.query_status and hasattr(printer, "answers") and not printer.answers():
+        yield UNSURE, "printer", (f"{printer.describe()}: the port opens, but nothing answered a status query "
+                                  "(many cheap printers never answer: `narrator print-test` shows whether paper comes out)")
+    else:
+        yield ok, "printer", f"{printer.describe()}: " + ("ready" if ok else why)
     printer.close()
     try:
         from serial.tools import list_ports
-        ports = [f"{p.device} ({p.vid:04x}:{p.pid:04x} {p.description})" if p.vid else p.device
-                 for p in list_ports.comports()]
-        yield True, "serial ports", ", ".join(ports) if ports else "none found (no Arduino or serial printer plugged in)"
+        ports = list_ports.comports()
+        usb = [f"{p.device} ({p.vid:04x}:{p.pid:04x} {p.description})" for p in ports if p.vid]
+        bare = [p.device for p in ports if not p.vid]
+        said = (", ".join(usb) if usb else "no USB serial device (no Arduino or serial printer plugged in)") + (
+            f"; {', '.join(bare)}: built-in UART(s), nothing known to be attached" if bare else "")
+        yield (True if usb else UNSURE), "serial ports", said
     except Exception as e:
         yield False, "serial ports", f"cannot list serial ports: {e}"
     archive = Path(config.archive_dir)   # doctor only reads: it creates nothing, not even this folder
@@ -62,6 +112,23 @@ def run_checks(config):
     free = shutil.disk_usage(existing).free / 2**20
     yield free > 500, "disk", f"{free:,.0f} MiB free for the archive in {archive}" + (
         "" if free > 500 else ": free some space, or the archive will fill the disk")
+
+
+def _stanzas_printed(config, v) -> str:
+    """How many of a voice's stanzas a receipt prints under the paper budget (receipt.plan),
+    with a photo-sized head: what the visitor will see, said before anyone presses."""
+    from device.camera import generated_scene
+    from device.printer.preview import decode, render
+    from device.receipt import Paper, plan, receipt_head
+    paper = Paper.from_config(config.printer)
+    head = receipt_head(paper, "2026-01-01 00:00:00", config.installation, generated_scene(0), "a caption of some words")
+    temps, length = plan(paper, v.temperatures, v.length, render(decode(head), paper.dots).height)
+    if not paper.budget_cm:
+        return f"no paper budget: all {len(temps)} stanzas of {length} characters print"
+    return (f"a receipt prints {len(temps)} of {len(v.temperatures)} stanzas (temperatures "
+            f"{', '.join(f'{t:g}' for t in temps)}) of about {length} characters within printer.budget_cm = "
+            f"{paper.budget_cm:g} cm" + ("" if len(temps) == len(v.temperatures) else
+                                         "; raise budget_cm or give fewer temperatures to print them all"))
 
 
 def _controls_check(cfg, daemon_pid):

@@ -2,14 +2,15 @@
 
 Layout is written as text, image and cut calls on python-escpos's Dummy printer, which turns
 them into the exact bytes a printer receives; the connection (device/printer.py) only moves
-bytes. A receipt is built in two parts so the head (header, photo, the caption as its title)
-can print while the poem is still being written. The photo is sent as narrow raster bands, so a
+bytes. A receipt is built in two parts so the head (header, photo; the caption as a title if
+printer.caption_title) can print while the poem is still being written. The photo is sent as narrow raster bands, so a
 printer cut off mid-photo is never owed more than one band (device/recovery.py). Each stanza begins with the caption in bold,
 under a small label naming the temperature that wrote it. A paper budget (Paper.budget_dots)
 is kept by plan(): fewer or shorter stanzas before anything is written, never cut text.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import textwrap
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ class Paper:
     columns: int = 0          # characters of font A per line; 0: dots // 12 (font A is 12 dots wide)
     budget_cm: float = 0.0    # paper a receipt may use on 58 mm paper (wider paper: the same area); 0: no limit
     labels: bool = True       # the temperature above each stanza, in font B
+    title: bool = False       # the caption again under the photo (each stanza already begins with it)
 
     def __post_init__(self):
         self.columns = self.columns or self.dots // 12
@@ -59,7 +61,8 @@ class Paper:
         else:
             dots, columns = media["dots"] or 384, media["columns"] if media["dots"] else 0
         cutter = media["cutter"] if printer.cutter is None else printer.cutter
-        return cls(dots, printer.profile, cutter, printer.photo, columns, printer.budget_cm, printer.stanza_labels)
+        return cls(dots, printer.profile, cutter, printer.photo, columns, printer.budget_cm, printer.stanza_labels,
+                   printer.caption_title)
 
 
 def profile_media(name: str) -> dict:
@@ -128,10 +131,11 @@ def receipt_head(paper: Paper, when: str, installation: str, rgb: np.ndarray | N
         p.set_with_default(align="left")
         p.text(ascii_art(rgb, paper.columns))
     p.ln(1)
-    p.set_with_default(align="left", bold=True)
-    p.text(wrap(caption, paper.columns))
-    p.set_with_default()
-    p.ln(1)
+    if paper.title:
+        p.set_with_default(align="left", bold=True)
+        p.text(wrap(caption, paper.columns))
+        p.set_with_default()
+        p.ln(1)
     return p.output
 
 
@@ -226,7 +230,7 @@ def print_test_receipt(paper: Paper, installation: str, printer: str, when: str)
     set and a rule the paper's width, so one strip shows contrast, character set and columns."""
     ramp = np.tile(np.linspace(0, 255, 256, dtype=np.uint8), (96, 1))
     gradient = np.stack([ramp] * 3, axis=-1)
-    head = receipt_head(paper, when, installation or "print test", gradient,
+    head = receipt_head(dataclasses.replace(paper, title=True), when, installation or "print test", gradient,
                         f"{paper.columns} columns, {paper.dots} dots, profile {paper.profile}")
     body = receipt_body(paper, ["".join(chr(c) for c in range(32, 127)), "-" * paper.columns], "print test", printer)
     return head + body

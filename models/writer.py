@@ -108,6 +108,7 @@ class Writer:
                  name: str = "writer"):
         meta = meta or {}
         self.model, self.meta, self.index, self.name = model, meta, index, name
+        self.path: Path | None = None   # the file it was loaded from (Writer.load)
         self.preseed = meta.get("preseed", "")
         self.seed_template = meta.get("seed_template") or CAPTION   # how the caption opens a stanza
         self._preseed_states: dict[str, tuple] = {}
@@ -133,7 +134,9 @@ class Writer:
             if index.fingerprint != meta.get("corpus", {}).get("fingerprint"):
                 raise NgramIndexError(f"{ipath} indexes a different corpus than {path} was trained on; "
                                   "rebuild it with `narrator export ... --corpus`")
-        return cls(model, meta, index, path.stem)
+        writer = cls(model, meta, index, path.stem)
+        writer.path = path
+        return writer
 
     def primed(self, preseed: str):
         """The LSTM state after reading a pre-seed, computed once per pre-seed and kept: a

@@ -17,7 +17,8 @@ def test_defaults_need_no_file():
 def test_the_documented_example_is_valid():
     from pathlib import Path
     c = load_config(Path(__file__).parents[1] / "docs" / "narrator.example.toml")
-    assert c.printer.backend == "serial" and len(c.voices) == 2
+    assert c.printer.backend == "serial" and [v.name for v in c.voices] == ["poetry", "dictionary", "wild"]
+    assert c.voices[1].seed_template == "{Caption}, n. "
 
 
 @pytest.mark.parametrize("text,key", [

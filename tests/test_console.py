@@ -178,7 +178,7 @@ def test_pressing_the_button_on_the_page_shows_the_new_receipt(running, tmp_path
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
-    d = running()
+    d = running(n_voices=2)
     port = free_port()
     options = webdriver.ChromeOptions()
     for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=420,900"):
@@ -203,5 +203,10 @@ def test_pressing_the_button_on_the_page_shows_the_new_receipt(running, tmp_path
             WebDriverWait(browser, 10).until(lambda b: big.is_displayed() and big.size["width"] > 0)
             assert big.size["width"] == natural
             browser.save_screenshot(str(tmp_path / "console.png"))
+            big.click()                                    # closes the viewer
+            assert [b.text for b in browser.find_elements(By.CSS_SELECTOR, "button.voice")] == ["voice0", "voice1"]
+            browser.find_element(By.XPATH, "//button[text()='voice1']").click()   # one button a voice turns the knob
+            WebDriverWait(browser, 10).until(lambda b: b.find_element(By.ID, "voice").text == "voice1")
+            assert d.voice.name == "voice1"
         finally:
             browser.quit()

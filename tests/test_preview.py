@@ -63,7 +63,7 @@ def test_ocr_reads_the_poem_back_off_the_preview(tmp_path):
 def test_accented_text_never_switches_code_pages_mid_receipt(profile):
     from device.receipt import receipt_head
     paper = Paper(profile=profile)
-    head = receipt_head(paper, "now", "Galería Ñandú", None, "café, naïve — “quoted” Łódź")
+    head = receipt_head(Paper(profile=profile, title=True), "now", "Galería Ñandú", None, "café, naïve — “quoted” Łódź")
     body = receipt_body(paper, ["Ångström ☃ straße"], "voice", "job")
     for part in (head, body):
         assert part.count(b"\x1bt") == 1 and b"\x1bt\x00" in part           # CP437, selected once

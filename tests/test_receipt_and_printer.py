@@ -1,4 +1,5 @@
 """Receipts as real ESC/POS bytes from python-escpos, decoded back; printers over real I/O."""
+import dataclasses
 import os
 import time
 import threading
@@ -73,7 +74,10 @@ def test_receipt_bytes_decode_to_what_was_laid_out(paper):
     head = receipt_head(paper, "2026-11-22 10:00", "Gallery", generated_scene(2), "a red object on a grey wall")
     body = receipt_body(paper, ["The moon\nover the sea", "The moon again"], "poetry", "job-7")
     doc = decode(head + body)
-    assert "a red object on a grey wall" in doc.text and "over the sea" in doc.text and "job-7" in doc.text
+    assert "Gallery" in doc.text and "over the sea" in doc.text and "job-7" in doc.text
+    assert "a red object" not in doc.text                     # no title: each stanza begins with the caption
+    titled = decode(receipt_head(dataclasses.replace(paper, title=True), "now", "", generated_scene(2), "a red object"))
+    assert "a red object" in titled.text
     assert doc.cuts == (1 if paper.cutter else 0)
     if paper.photo == "raster":
         assert doc.rasters and doc.rasters[0].shape[1] == paper.dots

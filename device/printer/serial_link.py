@@ -79,6 +79,20 @@ class SerialPrinter(EscposPrinter):
                 raise PrinterError(f"the printer ({self.describe()}) failed mid-receipt: {e}") from None
         return {}
 
+    def answers(self) -> bool:
+        """Whether anything answers a real-time status query (DLE EOT 1) on this port: a port
+        that opens is not yet a printer (a PC's built-in UART opens with nothing behind it)."""
+        try:
+            if self._dev is None:
+                self._dev = self._open()
+            port = self._dev.device
+            port.reset_input_buffer()
+            port.write(b"\x10\x04\x01")
+            return bool(port.read(1))
+        except Exception:
+            self.close()
+            return False
+
     def present(self) -> bool:
         return os.path.exists(self.cfg.device)
 
