@@ -130,7 +130,9 @@ def _pennfudan(root: Path) -> list[Photo]:
 
 def _folders(root: Path) -> list[Photo]:
     photos = []
-    for dataset in ("natural8", "pacs"):
+    for dataset in ("natural8", "pacs"):   # pacs left ../shared to make room for Flickr8k: optional
+        if not (root / dataset).is_dir():
+            continue
         for folder in sorted(p for p in (root / dataset).iterdir() if p.is_dir()):
             cat = FOLDER_CLASS.get(folder.name)
             for f in sorted(folder.glob("*.jpg")):
