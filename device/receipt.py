@@ -170,23 +170,36 @@ def fit_budget(paper: Paper, head_dots: int, stanzas: list[str], labels: list[st
     budget whatever the voice wrote. plan() estimated the poem before it was written, but
     verse of short lines takes more paper than its characters suggest: so the body is measured
     as it will print (rendered from its bytes), and if it is too long the middle stanzas go
-    (the lowest and highest temperature stay), then the last one left ends at an earlier line."""
+    (the lowest and highest temperature stay), then the longest stanza ends at an earlier line,
+    again and again; one stanza alone only if two openings do not fit."""
     keep, texts = list(range(len(stanzas))), list(stanzas)
     if not paper.budget_cm:
         return keep, texts
 
-    def fits() -> bool:
+    def over() -> int:   # lines past the budget (0: it fits)
         body = receipt_body(paper, [texts[i] for i in keep], voice, job_id, opening, [labels[i] for i in keep])
-        return head_dots + render(decode(body), paper.dots).height <= paper.budget_dots
-    while len(keep) > 1 and not fits():
-        keep.pop(len(keep) // 2 if len(keep) > 2 else 1)
-    while not fits():
-        text = texts[keep[0]]
-        cut = max(text.rfind("\n", len(opening), len(text) - 1), text.rfind(" ", len(opening), len(text) - 1))
-        if cut <= len(opening):
-            texts[keep[0]] = opening
+        return max(0, math.ceil((head_dots + render(decode(body), paper.dots).height - paper.budget_dots) / LINE_DOTS))
+    while len(keep) > 2 and over():
+        keep.pop(len(keep) // 2)
+    while lines := over():
+        longest = max(keep, key=lambda i: len(texts[i]))
+        text = texts[longest]
+        cut = len(text)
+        for _ in range(lines):   # that many lines off its end at once (a word at a time in a long line)
+            earlier = text.rfind("\n", len(opening), cut - 1)
+            if earlier <= len(opening):
+                break
+            cut = earlier
+        if cut == len(text):
+            cut = text.rfind(" ", len(opening), len(text) - 1)
+        if cut > len(opening):
+            texts[longest] = text[:cut].rstrip()
+        elif len(texts[longest]) > len(opening):
+            texts[longest] = opening
+        elif len(keep) > 1:
+            keep.pop()
+        else:
             break
-        texts[keep[0]] = text[:cut].rstrip()
     return keep, texts
 
 

@@ -4,6 +4,7 @@
 
 Patches the spool or printer in this process only (the product has no such hooks), then runs
 the real entry point. The kill comes once: ONCE_FILE is created just before it.
+  mid_band                  a chunk inside the photo went to the port and was counted (past 3,000 B)
   after_write_before_count  a chunk went to the port, its count not yet recorded (past 3,000 B)
   before_mark_printed       every byte went out and end() returned; 'printed' not yet recorded
   mid_repair                half of a repair's NULs went out
@@ -26,7 +27,15 @@ def die() -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-if MOMENT == "after_write_before_count":
+if MOMENT == "mid_band":
+    advance = base.Printer._advance
+
+    def _advance(self, n):
+        advance(self, n)
+        if self.sent > 3000 and self.job_id != "repair":
+            die()
+    base.Printer._advance = _advance
+elif MOMENT == "after_write_before_count":
     advance = base.Printer._advance
 
     def _advance(self, n):

@@ -52,8 +52,8 @@ def test_a_stanza_of_short_lines_is_ended_early_to_keep_the_budget():
     head_dots = render(decode(head), paper.dots).height
     long = "a dog" + "\nbark" * 200
     keep, texts = fit_budget(paper, head_dots, [long, long], ["0.3", "0.9"], "v", "j", "a dog")
-    body = receipt_body(paper, [texts[i] for i in keep], "v", "j", "a dog", ["0.3"])
-    assert keep == [0] and texts[0].startswith("a dog\nbark") and len(texts[0]) < len(long)
+    body = receipt_body(paper, [texts[i] for i in keep], "v", "j", "a dog", ["0.3", "0.9"])
+    assert keep == [0, 1] and all(t.startswith("a dog\nbark") and len(t) < len(long) for t in texts)
     assert head_dots + render(decode(body), paper.dots).height <= paper.budget_dots
 
 

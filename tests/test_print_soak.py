@@ -169,8 +169,7 @@ def test_soak_kill_9_at_chosen_and_random_moments_over_a_real_serial_port(tmp_pa
     moments = ["mid_band", "after_write_before_count", "random", "mid_band", "mid_repair", "before_mark_printed",
                "random", "mid_band", "mid_reprint", "startup", "random"]
     for i, moment in enumerate(moments):
-        shim = (moment, tmp_path / f"once-{i}") if moment in (
-            "after_write_before_count", "before_mark_printed", "mid_repair", "mid_reprint") else None
+        shim = (moment, tmp_path / f"once-{i}") if moment != "random" and moment != "startup" else None
         stale = {p: p.read_text() for p in archive.glob("*/sent")}   # left by the last kill
         n = Narrator(cfg, log, shim)
         if moment == "startup":
@@ -186,8 +185,8 @@ def test_soak_kill_9_at_chosen_and_random_moments_over_a_real_serial_port(tmp_pa
             if rng.random() < 0.5:
                 time.sleep(rng.uniform(0.2, 1.0))
                 n.press()
-        if moment in ("mid_band", "random"):
-            floor = 2500 if moment == "mid_band" else rng.randrange(100, 9000)
+        if moment == "random":
+            floor = rng.randrange(100, 9000)
 
             def past_floor():
                 for sent in archive.glob("*/sent"):
@@ -209,12 +208,12 @@ def test_soak_kill_9_at_chosen_and_random_moments_over_a_real_serial_port(tmp_pa
             time.sleep(0.2)
             n.kill9()
     fired = [m for i, m in enumerate(moments) if (tmp_path / f"once-{i}").exists()]
-    assert {"after_write_before_count", "before_mark_printed", "mid_repair", "mid_reprint"} <= set(fired), fired
+    assert set(moments) - {"random", "startup"} <= set(fired), fired
     n = Narrator(cfg, log)
     assert n.wait_for("ready:"), n.text()[-3000:]
     assert settle(archive, printer), n.text()[-3000:]
     assert n.quit() == 0
     begun = account(archive, printer, kills=len(moments))
-    assert len(begun) >= 6 and max(begun.values()) >= 2       # some were cut and printed again
+    assert len(begun) >= 3 and max(begun.values()) >= 2       # some were cut and printed again
     notices = bytes(printer.roll).count(AGAIN)                 # before each reprint of a cut receipt
     assert sum(v > 1 for v in begun.values()) <= notices <= len(moments)

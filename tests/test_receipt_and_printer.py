@@ -117,7 +117,7 @@ def test_serial_printer_over_a_real_pty():
     tty.setraw(master)
     tty.setraw(slave)
     received = bytearray()
-    data = receipt_head(Paper(), "now", "", generated_scene(3), "over serial")
+    data = receipt_head(Paper(title=True), "now", "", generated_scene(3), "over serial")
 
     def reader():
         while len(received) < len(data):
