@@ -177,6 +177,7 @@ def test_pressing_the_button_on_the_page_shows_the_new_receipt(running, tmp_path
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
     d = running(n_voices=2)
     port = free_port()
@@ -190,7 +191,9 @@ def test_pressing_the_button_on_the_page_shows_the_new_receipt(running, tmp_path
             WebDriverWait(browser, 20).until(lambda b: b.find_element(By.ID, "light").text == "idle")
             assert not browser.find_elements(By.CSS_SELECTOR, ".job img")
             browser.find_element(By.ID, "press").click()
-            WebDriverWait(browser, 60).until(lambda b: b.find_elements(By.CSS_SELECTOR, ".job img"))
+            # the card is drawn anew while the job moves on (printing -> printed): wait for its last state
+            WebDriverWait(browser, 60, ignored_exceptions=(StaleElementReferenceException,)).until(
+                lambda b: any(m.text.endswith(" - printed") for m in b.find_elements(By.CSS_SELECTOR, ".job .meta")))
             img = browser.find_element(By.CSS_SELECTOR, ".job img")
             WebDriverWait(browser, 20).until(lambda b: b.execute_script("return arguments[0].naturalWidth", img) > 0)
             assert browser.find_element(By.CSS_SELECTOR, ".job").get_attribute("data-id") == d.results[0].job_id
