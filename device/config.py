@@ -21,10 +21,7 @@ from models.defaults import (KEEP_SUBJECT, MAX_KEEP_SUBJECT, MAX_LENGTH, MAX_PRE
 
 from .errors import DeviceError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+tomllib = __import__("tomllib" if sys.version_info >= (3, 11) else "tomli")
 
 
 class ConfigError(DeviceError, ValueError):
@@ -90,7 +87,7 @@ class ConsoleConfig:
 @dataclass
 class VoiceConfig:
     name: str = "poetry"
-    model: str = ""                 # checkpoint path; empty: the shipped model
+    model: str = ""                 # a checkpoint, or a shipped voice's name ("dictionary"); empty: poetry
     temperatures: list[float] = field(default_factory=lambda: [0.3, 0.4, 0.5, 0.6, 0.7, 0.8])
     length: int = 400
     preseed: str | None = None      # None: the model's own pre-seed
@@ -100,6 +97,10 @@ class VoiceConfig:
     seed_template: str = ""              # how the caption opens a stanza, e.g. "{Caption}, n. " ("": the model's own)
 
 
+LIBRARY = [("poetry", [0.3, 0.4, 0.5, 0.6, 0.7, 0.8], 400), ("dictionary", [0.4, 0.6, 0.8], 300),
+           ("tales", [0.5, 0.7, 0.9], 400), ("plays", [0.5, 0.7, 0.9], 400)]   # the knob's voices out of the box
+
+
 @dataclass
 class Config:
     installation: str = ""          # printed in the receipt header
@@ -107,7 +108,7 @@ class Config:
     camera: CameraConfig = field(default_factory=CameraConfig)
     controls: ControlsConfig = field(default_factory=ControlsConfig)
     printer: PrinterConfig = field(default_factory=PrinterConfig)
-    voices: list[VoiceConfig] = field(default_factory=lambda: [VoiceConfig()])
+    voices: list[VoiceConfig] = field(default_factory=lambda: [VoiceConfig(n, n, t, k) for n, t, k in LIBRARY])
     hf: HFCaptionerConfig = field(default_factory=HFCaptionerConfig)   # options of the `hf` captioner
     console: ConsoleConfig = field(default_factory=ConsoleConfig)      # the web console (off by default)
     knob_hysteresis: float = 0.04   # knob travel past a voice boundary before the voice changes
@@ -185,8 +186,7 @@ RANGES = {
     "controls.reset_wait_s": (0.0, 30.0),
     "printer.port": (1, 65535), "printer.usb_vendor": (0, 0xFFFF), "printer.usb_product": (0, 0xFFFF),
     "printer.chunk_size": (1, 65536), "printer.chunk_pause_s": (0.0, 5.0), "printer.budget_cm": (0.0, 1000.0),
-    "hf.max_new_tokens": (1, 256), "hf.num_beams": (1, 16),
-    "spool_max_jobs": (1, 10000),
+    "hf.max_new_tokens": (1, 256), "hf.num_beams": (1, 16), "spool_max_jobs": (1, 10000),
 }
 BAUD_RATES = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 250000, 460800, 500000, 921600, 1000000)
 

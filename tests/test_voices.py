@@ -42,3 +42,26 @@ def test_a_bad_seed_template_is_refused_naming_the_key(tmp_path, bad):
     cfg.write_text(f'[[voices]]\nname = "d"\nseed_template = {bad!r}\n'.replace("'", '"'))
     with pytest.raises(ConfigError, match=r"voices\[0\]\.seed_template"):
         load_config(cfg)
+
+
+def test_every_shipped_voice_loads_with_its_index_pre_seed_and_form():
+    from models.arguments import shipped_voices
+    names = shipped_voices()
+    assert {"poetry", "dictionary", "tales", "plays"} <= set(names)
+    for name in names:
+        w = Writer.load(name, "cpu")
+        assert w.index is not None and w.preseed, name
+        poem = w.write("a cat on a bench", [0.5], 60, rng_seed=0)
+        assert poem.stanzas[0].text.startswith(seed_opening(w.seed_template, "a cat on a bench")), name
+    assert Writer.load("dictionary", "cpu").seed_template == "{Caption}, n. "
+
+
+def test_the_knob_and_the_keyboard_choose_among_the_four_default_voices():
+    """Four zones of the knob, with hysteresis; in dev mode the keys 0-9 are knob positions
+    (k / 9): 0 poetry, 3 dictionary, 6 tales, 9 plays."""
+    from device.voices import VoiceSelector
+    names = [v.name for v in load_config().voices]
+    knob = VoiceSelector(len(names))
+    assert [names[knob.update(int(key) / 9)] for key in "0369"] == ["poetry", "dictionary", "tales", "plays"]
+    assert names[knob.update(0.74)] == "plays"          # within the hysteresis of the boundary: stays
+    assert names[knob.update(0.70)] == "tales"
