@@ -49,6 +49,7 @@ def _checks(config):
     yield True, "config", "valid"
     from models.captioners import NAMES, get_captioner, which_captioner
     from models.writer import Writer
+    head_dots = _head_dots(config)
     for v in config.voices:
         t0 = time.monotonic()
         try:
@@ -59,7 +60,7 @@ def _checks(config):
             yield True, f"voice {v.name!r}", (f"{voice.name}: {c.num_layers} x {c.rnn_size} LSTM, {size:.1f} MB, "
                                               f"loaded in {time.monotonic() - t0:.2f} s; {guard}; opens "
                                               f"{(v.seed_template or voice.seed_template)!r}")
-            yield True, f"paper for {v.name!r}", _stanzas_printed(config, v)
+            yield True, f"paper for {v.name!r}", _stanzas_printed(config, v, head_dots)
         except Exception as e:
             yield False, f"voice {v.name!r}", f"{e} -- fix voices.model in the config or retrain/export the model"
         try:
@@ -114,15 +115,22 @@ def _checks(config):
         "" if free > 500 else ": free some space, or the archive will fill the disk")
 
 
-def _stanzas_printed(config, v) -> str:
-    """How many of a voice's stanzas a receipt prints under the paper budget (receipt.plan),
-    with a photo-sized head: what the visitor will see, said before anyone presses."""
+def _head_dots(config) -> int:
+    """The height of a receipt's head with a photo, as the paper plan sees it."""
     from device.camera import generated_scene
     from device.printer.preview import decode, render
-    from device.receipt import Paper, plan, receipt_head
+    from device.receipt import Paper, receipt_head
     paper = Paper.from_config(config.printer)
     head = receipt_head(paper, "2026-01-01 00:00:00", config.installation, generated_scene(0), "a caption of some words")
-    temps, length = plan(paper, v.temperatures, v.length, render(decode(head), paper.dots).height)
+    return render(decode(head), paper.dots).height
+
+
+def _stanzas_printed(config, v, head_dots: int) -> str:
+    """How many of a voice's stanzas a receipt prints under the paper budget (receipt.plan):
+    what the visitor will see, said before anyone presses."""
+    from device.receipt import Paper, plan
+    paper = Paper.from_config(config.printer)
+    temps, length = plan(paper, v.temperatures, v.length, head_dots)
     if not paper.budget_cm:
         return f"no paper budget: all {len(temps)} stanzas of {length} characters print"
     return (f"a receipt prints {len(temps)} of {len(v.temperatures)} stanzas (temperatures "

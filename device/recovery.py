@@ -54,6 +54,11 @@ def note_cut_short(spool, job: str, status: str | None) -> bool:
     return False
 
 
+def sent_record(sent: int, tried: int) -> bytes:
+    """The `sent` file's one line: fixed width, so each update overwrites the last in place."""
+    return b"%12d %12d\n" % (sent, tried)
+
+
 def read_sent(text: str) -> tuple[int, int]:
     """The `sent` file: "SENT TRIED", bytes surely handed over and bytes perhaps handed over
     (an older file holds one count). Raises ValueError on anything else."""
@@ -109,7 +114,7 @@ def recover(spool) -> list[str]:
     receipt is a write the disk lost: the receipt waits for paper again (recovered_record)."""
     if pad := read_repair(spool.archive.root):
         log.warning("the printer is still owed %d NULs and a reset from a repair a crash interrupted", pad)
-        spool.owe_repair(pad)
+        spool.repair_pad = pad   # already recorded
     unfinished = []
     for job in spool.archive.jobs():
         sent_file = spool.archive.root / job / SENT
@@ -129,8 +134,8 @@ def recover(spool) -> list[str]:
                 spool._mark(job, status, id=job, created=created_from_id(job), recovered_record=True)
             else:
                 status = None
-        if status in (Status.FAILED, Status.EXPIRED):
-            sent_file.unlink(missing_ok=True)   # never printed again by itself: nothing to repair for it
+        if status in (Status.FAILED, Status.EXPIRED):   # what spool._mark does when it records these
+            sent_file.unlink(missing_ok=True)
         elif sent_file.exists() and status != Status.PRINTED:
             if note_cut_short(spool, job, status):
                 spool._mark(job, Status.PRINTED, printed_at=time.strftime("%Y-%m-%d %H:%M:%S"))

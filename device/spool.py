@@ -26,12 +26,13 @@ from contextlib import contextmanager
 from .archive import Archive
 from .job import RECEIPT, SENT, Job, Status
 from .printer.preview import DecodeError, decode
-from .recovery import RESET, owe, recover, write_repair
+from .recovery import RESET, owe, recover, sent_record, write_repair
 from .printer import Printer, PrinterError
 from .retry import Retry
 
 log = logging.getLogger(__name__)
 AGAIN = b"(printed again: the first print was cut short)\n"
+DONE = (Status.PRINTED, Status.FAILED, Status.EXPIRED)   # never printed again by the spool: no `sent` kept
 
 
 class Spool:
@@ -85,7 +86,7 @@ class Spool:
             else:
                 Job.open(self.archive, job).save(status, **fields)
             self.unrecorded.pop(job, None)
-            if status == Status.PRINTED:   # only now: a crash before this still finds it whole in `sent`
+            if status in DONE:   # only now: a crash before this still finds a printed receipt whole in `sent`
                 (self.archive.root / job / SENT).unlink(missing_ok=True)
         except (OSError, ValueError) as e:
             self.unrecorded[job] = dict(fields, status=status)
@@ -124,7 +125,7 @@ class Spool:
             # not truncated: until this print's first write, a reprint's file still says the
             # last print was cut short (and the record "sent tried" is fixed-width)
             fd = os.open(folder / SENT, os.O_WRONLY | os.O_CREAT, 0o644)
-            self.printer.on_progress = lambda sent, tried: os.pwrite(fd, b"%12d %12d\n" % (sent, tried), 0)
+            self.printer.on_progress = lambda sent, tried: os.pwrite(fd, sent_record(sent, tried), 0)
             self._sent_fd = fd
 
     def _finish(self, label: str, printed: bool) -> None:
@@ -141,7 +142,7 @@ class Spool:
         if fd is None:
             return
         if cut:   # whatever the counts said, it did not print: a restart must not think otherwise
-            os.pwrite(fd, b"%12d %12d\n" % (0, tried), 0)
+            os.pwrite(fd, sent_record(0, tried), 0)
         os.close(fd)
         if not printed and not cut and label not in self.again:   # nothing went out: nothing to know
             (self.archive.root / label / SENT).unlink(missing_ok=True)
@@ -239,7 +240,6 @@ class Spool:
                     decode(data)   # a garbled receipt would print garbage and leave the printer mid-command
                 except (OSError, DecodeError) as e:
                     self.queue.popleft()
-                    (self.archive.root / job / SENT).unlink(missing_ok=True)
                     self._mark(job, Status.FAILED, error=f"receipt unreadable or garbled in the archive "
                                                          f"(kept, not printed): {e}")
                     log.error("job %s: its receipt is unreadable or garbled (%s); not printed", job, e)

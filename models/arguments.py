@@ -8,7 +8,7 @@ import argparse
 import math
 from pathlib import Path
 
-from .defaults import MAX_TEMPERATURE, MAX_TEMPERATURES
+from .defaults import MAX_TEMPERATURE, MAX_TEMPERATURES, SHIPPED_DIR
 
 
 def number(kind, low=None, high=None, low_open: bool = False):
@@ -62,12 +62,9 @@ def existing_folder(text: str) -> str:
     return text
 
 
-SHIPPED = Path(__file__).parent / "shipped"
-
-
 def shipped_voices() -> list[str]:
     """The voices that ship in models/shipped/: a model beside its originality index."""
-    return sorted(p.stem for p in SHIPPED.glob("*.safetensors") if p.with_suffix(".ngrams").exists())
+    return sorted(p.stem for p in SHIPPED_DIR.glob("*.safetensors") if p.with_suffix(".ngrams").exists())
 
 
 def shipped_voice(text: str) -> str:

@@ -1,5 +1,6 @@
 """The numbers a poem is written with unless someone says otherwise, in one light module that
 the command line, the config and the writer all read (importing it loads no torch)."""
+from pathlib import Path
 
 MAX_COPY = 40          # a stanza copying this many corpus characters verbatim is resampled
 RETRIES = 3            # resampling attempts per copying stanza
@@ -12,6 +13,9 @@ MAX_LENGTH = 20000     # characters per stanza (the kill-mid-poem test needs lon
 MAX_PRESEED = 4000
 MAX_KEEP_SUBJECT = 10.0
 MAX_CAPTION = 200      # characters of caption a poem starts from; longer ones are cut at a word
+
+
+SHIPPED_DIR = Path(__file__).parent / "shipped"   # the shipped voices and eyes
 
 
 def template_ok(template: str) -> bool:

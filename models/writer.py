@@ -23,14 +23,14 @@ from pathlib import Path
 
 from .charlstm import VERSE_OVER, CharLSTM, finish_verse
 from .checkpoint import load_checkpoint
-from .defaults import KEEP_SUBJECT, MAX_CAPTION, MAX_COPY, RETRIES
+from .defaults import KEEP_SUBJECT, MAX_CAPTION, MAX_COPY, RETRIES, SHIPPED_DIR
 from .errors import ModelError
 from .originality import NgramIndex, NgramIndexError
 from .subject import SubjectPull, recurring
 
 log = logging.getLogger(__name__)
 
-SHIPPED = Path(__file__).parent / "shipped" / "poetry.safetensors"
+SHIPPED = SHIPPED_DIR / "poetry.safetensors"
 
 
 class CaptionError(ModelError, ValueError):
@@ -120,8 +120,8 @@ class Writer:
         """A checkpoint (default: the shipped model) with its index, stepping at `precision`:
         float32 | bfloat16 | float16 (CUDA) | int8 (CPU; float32 elsewhere)."""
         path = Path(checkpoint) if checkpoint else SHIPPED
-        if checkpoint and not path.exists() and (SHIPPED.parent / f"{checkpoint}.safetensors").exists():
-            path = SHIPPED.parent / f"{checkpoint}.safetensors"   # a shipped voice by name: "dictionary"
+        if checkpoint and not path.exists() and (SHIPPED_DIR / f"{checkpoint}.safetensors").exists():
+            path = SHIPPED_DIR / f"{checkpoint}.safetensors"   # a shipped voice by name: "dictionary"
         model, meta = load_checkpoint(path, device)
         model.set_precision(precision)
         index = None

@@ -45,8 +45,7 @@ class SerialPrinter(EscposPrinter):
         deadline = time.monotonic() + self.stall_s
         while rest:
             if not select.select([], [port.fd], [], max(0.0, deadline - time.monotonic()))[1]:
-                self.close()
-                raise not_taking_data(self, self.stall_s)
+                raise not_taking_data(self, self.stall_s)   # EscposPrinter._write closes the port
             try:
                 n = os.write(port.fd, rest)
             except BlockingIOError:
@@ -82,13 +81,11 @@ class SerialPrinter(EscposPrinter):
     def answers(self) -> bool:
         """Whether anything answers a real-time status query (DLE EOT 1) on this port: a port
         that opens is not yet a printer (a PC's built-in UART opens with nothing behind it)."""
+        from escpos.constants import RT_STATUS_ONLINE
         try:
             if self._dev is None:
                 self._dev = self._open()
-            port = self._dev.device
-            port.reset_input_buffer()
-            port.write(b"\x10\x04\x01")
-            return bool(port.read(1))
+            return bool(self._dev.query_status(RT_STATUS_ONLINE))
         except Exception:
             self.close()
             return False
