@@ -18,6 +18,9 @@ MAX_CAPTION = 200      # characters of caption a poem starts from; longer ones a
 SHIPPED_DIR = Path(__file__).parent / "shipped"   # the shipped voices and eyes
 
 
+PLACES = {"{caption}": str, "{Caption}": lambda c: c[:1].upper() + c[1:], "{CAPTION}": str.upper}   # seed templates
+
+
 def template_ok(template: str) -> bool:
     """A seed template (a voice's form: "{Caption}, n. ") holds the caption exactly once."""
-    return sum(template.count(k) for k in ("{caption}", "{Caption}", "{CAPTION}")) == 1
+    return sum(template.count(k) for k in PLACES) == 1

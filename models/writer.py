@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .charlstm import VERSE_OVER, CharLSTM, finish_verse
 from .checkpoint import load_checkpoint
-from .defaults import KEEP_SUBJECT, MAX_CAPTION, MAX_COPY, RETRIES, SHIPPED_DIR
+from .defaults import KEEP_SUBJECT, MAX_CAPTION, MAX_COPY, PLACES, RETRIES, SHIPPED_DIR
 from .errors import ModelError
 from .originality import NgramIndex, NgramIndexError
 from .subject import SubjectPull, recurring
@@ -61,8 +61,9 @@ CAPTION = "{caption}"   # the plain seed: the stanza starts with the caption as 
 def seed_opening(template: str, caption: str) -> str:
     """A voice's opening for a caption: the template with {caption} as written, {Caption} with
     its first letter upper case (a dictionary headword), or {CAPTION} in capitals."""
-    return (template.replace("{caption}", caption).replace("{Caption}", caption[:1].upper() + caption[1:])
-            .replace("{CAPTION}", caption.upper()))
+    for place, form in PLACES.items():
+        template = template.replace(place, form(caption))
+    return template
 
 
 def _sync(device) -> None:
