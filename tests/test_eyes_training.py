@@ -1,6 +1,9 @@
 """Training the eyes, the parts that need no photos: the teachers' agreement rule, the object
 head's targets, a caption's concepts, and one training step that lowers the loss."""
+from pathlib import Path
+
 import numpy as np
+import pytest
 import torch
 
 from models.captioners.coco_words import concepts_in
@@ -60,3 +63,21 @@ def test_a_captions_concepts():
     assert concepts_in("a hot dog on a dining table") == ["hot dog", "table"]    # a hot dog names no dog
     assert concepts_in("an orange cat on a couch") == ["cat", "couch"]           # orange the colour
     assert concepts_in("a view of the sea") == []
+
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+@pytest.mark.skipif(not (SHARED / "data" / "photos" / "flickr8k").exists(), reason="needs ../shared (as in CI)")
+def test_held_out_photos_and_their_captions_stay_out_of_training():
+    from models.captioners.phrase import tokens
+    from models.captioners.training.photos import HELD_OUT, load_photos
+    from models.captioners.training.train_decoder import caption_texts
+    photos = load_photos(SHARED)
+    ftest = [p for p in photos if p.split == "ftest"]
+    listed = set((SHARED / "data" / "photos" / "flickr8k" / "Flickr_8k.testImages.txt").read_text().split())
+    assert {p.path.name for p in ftest} == listed and all(len(p.captions) == 5 for p in ftest)
+    assert [p.split for p in load_photos(SHARED)] == [p.split for p in photos]    # the same draw every time
+    texts = {" ".join(t) for t in caption_texts(photos, SHARED)}
+    held = {" ".join(tokens(c)) for p in photos if p.split in HELD_OUT for c in p.captions}
+    assert not texts & held and len(texts) > 100_000                          # Flickr30k's text is in

@@ -5,10 +5,12 @@
 Boxes are (category, cx, cy, w, h), fractions of the photo, whatever unit the source used.
 `complete` names the categories whose labels are the whole truth for that photo (COCO's
 instance annotations: all 80; a person-box file: person); the teachers fill in the rest.
-Splits: `dev` (400 val2017 photos no model trains on, the benchmark's), `tune` (200 more,
-and 8 % of every other source, so that thresholds meet photos without people too: nearly
-every COCO photo here has one), `mini` (coco-mini's photos: never trained on, benchmark
-only) and `train`. The draw is seeded, so it is the same in every session.
+Splits: `dev` (400 val2017 photos no model trains on, the benchmark's), `ftest` (Flickr8k's
+standard test list: a second dev set, never trained on, its captions in no training text),
+`tune` (200 more, and 8 % of every other source, so that thresholds meet photos without
+people too: nearly every COCO photo here has one), `mini` (coco-mini's photos: never trained
+on, benchmark only) and `train`. The draw is seeded, so it is the same in every session.
+HELD_OUT names the splits whose captions no model may read.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from pathlib import Path
 
 from ..objects import LABELS as COCO80   # the object head's classes, in COCO's order
 DEV_SIZE, TUNE_SIZE, TUNE_SHARE, SPLIT_SEED = 400, 200, 0.08, 2026
+HELD_OUT = ("dev", "ftest", "tune", "mini")
 # class folders -> the COCO category they show (folders of things COCO lacks carry no label)
 FOLDER_CLASS = {"airplane": "airplane", "car": "car", "cat": "cat", "dog": "dog", "motorbike": "motorcycle",
                 "person": "person", "elephant": "elephant", "giraffe": "giraffe", "horse": "horse"}
@@ -84,8 +87,9 @@ def _flickr(root: Path) -> list[Photo]:
     for line in (folder / "Flickr8k.token.txt").read_text().splitlines():
         name, _, text = line.partition(",")
         captions[name.split("#")[0]].append(text.strip())
-    return [Photo(f"flickr/{f.name}", f, "flickr8k", captions=captions.get(f.name, []))
-            for f in sorted((folder / "images").glob("*.jpg"))]
+    test = set((folder / "Flickr_8k.testImages.txt").read_text().split())
+    return [Photo(f"flickr/{f.name}", f, "flickr8k", "ftest" if f.name in test else "train",
+                  captions=captions.get(f.name, [])) for f in sorted((folder / "images").glob("*.jpg"))]
 
 
 def _openimages(root: Path) -> list[Photo]:
@@ -160,6 +164,6 @@ def load_photos(shared: Path) -> list[Photo]:
     for p in ordered[DEV_SIZE:DEV_SIZE + TUNE_SIZE]:
         p.split = "tune"
     for p in photos:
-        if not p.source.startswith("coco") and rng.random() < TUNE_SHARE:
+        if not p.source.startswith("coco") and rng.random() < TUNE_SHARE and p.split == "train":
             p.split = "tune"
     return photos

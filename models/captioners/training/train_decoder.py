@@ -1,8 +1,9 @@
 """Train the caption decoder: first on caption text alone (the prior), then on the photos.
 
 Stage `text`: the phrase model's task, concepts -> sentence, on the captions of the training
-photos and all 40,455 Flickr8k captions (never a dev, tune or coco-mini caption, nor one of a
-COCO photo that is not in ../shared: those may be someone's held-back check). The model
+photos (COCO and Flickr8k) and Flickr30k's text (never a caption of a held-out photo: dev,
+ftest, tune, coco-mini; nor one of a COCO photo that is not in ../shared: those may be
+someone's held-back check). The model
 already has its eyes (image_dim 1280) but reads no image here.
 Stage `decoder`: the same model goes on with the photos: the concepts are the photo's labels
 (real or agreed teachers', the largest four, with noise), the image cells are the backbone's
@@ -32,7 +33,7 @@ from ..phrase import BOS, EOS, SPECIALS, UNK, PhraseConfig, PhraseModel, tokens
 from ..sight import concepts_for
 from .features import open_cache
 from .labels import photo_boxes
-from .photos import Photo
+from .photos import HELD_OUT, Photo
 from .teachers import Rule, read_labels
 
 BATCH = 64
@@ -42,10 +43,26 @@ SWAP = {"left": "right", "right": "left"}
 
 
 def caption_texts(photos: list[Photo], shared: Path) -> list[list[str]]:
-    """The prior's sentences, as neutral word tokens."""
-    texts = [c for p in photos if p.split == "train" and p.source.startswith("coco") for c in p.captions]
-    for line in (Path(shared) / "data" / "photos" / "flickr8k" / "Flickr8k.token.txt").read_text().splitlines():
-        texts.append(line.partition(",")[2])
+    """The prior's sentences, as neutral word tokens: the captions of the training photos (COCO
+    and Flickr8k), then Flickr30k's, less every caption of a held-out photo (the same photo's
+    Flickr30k captions largely repeat its Flickr8k ones: the photo is dropped by its id) and
+    every caption already taken."""
+    texts = [c for p in photos if p.split == "train" for c in p.captions]
+    held = {p.path.name.split("_")[0].split(".")[0] for p in photos if p.split in HELD_OUT}
+    path = Path(shared) / "data" / "captions" / "flickr30k" / "flickr30k_captions.tsv"
+    if path.exists():
+        seen = {" ".join(tokens(t)) for p in photos if p.split in HELD_OUT for t in p.captions}
+        for line in path.read_text().splitlines()[1:]:
+            image, _, text = line.split("\t", 2)
+            if image.split(".")[0] not in held:
+                texts.append(text)
+        out, taken = [], set()
+        for t in map(tokens, texts):
+            key = " ".join(t)
+            if key not in taken and key not in seen:
+                taken.add(key)
+                out.append(t)
+        return out
     return [tokens(t) for t in texts]
 
 
