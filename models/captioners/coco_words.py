@@ -70,6 +70,22 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
 }
 
 
+# Words that are no category but speak of one (a sport, a place for it, the second half of a
+# two-word name): a caption may use one only when the eyes found a category that backs it, or
+# "a game of baseball" is said of a clock, a person and an apple.
+EVIDENCE = {"baseball": ("baseball bat", "baseball glove", "sports ball"), "tennis": ("tennis racket", "sports ball"),
+            "soccer": ("sports ball",), "game": ("baseball bat", "baseball glove", "tennis racket", "sports ball", "frisbee"),
+            "parking": ("parking meter", "car", "truck", "bus"), "meter": ("parking meter",),
+            "traffic": ("traffic light", "car", "truck", "bus", "motorcycle"), "signal": ("traffic light",),
+            "fire": ("fire hydrant", "truck"), "cell": ("cell phone",), "board": ("skateboard", "surfboard"),
+            "dryer": ("hair drier",), "drier": ("hair drier",)}
+
+
+def backed_words(categories) -> set[str]:
+    """The EVIDENCE words that the found categories back."""
+    return {w for w, cats in EVIDENCE.items() if set(cats) & set(categories)}
+
+
 COLOURS = {"orange"}   # a fruit, or the colour of the next word ("an orange cat")
 FUNCTION_WORDS = {"and", "on", "in", "with", "is", "are", "of", "at", "next", "sitting", "slices", "juice"}
 

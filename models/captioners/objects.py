@@ -26,6 +26,7 @@ SHIPPED = Path(__file__).resolve().parents[1] / "shipped" / "objects.safetensors
 FORMAT = "narrator-objects/1"
 LABELS = list(CATEGORIES)
 MAX_OBJECTS = 20
+SAME_OBJECT = 0.45    # two peaks of one category whose boxes overlap this much (IoU) are one object
 
 
 class ObjectsError(ModelError, ValueError):
@@ -48,6 +49,25 @@ class Found:
 
     def to_dict(self) -> dict:
         return {"label": self.label, "score": round(self.score, 3), "box": [round(v, 3) for v in self.box]}
+
+
+def overlap(a: tuple, b: tuple) -> float:
+    """IoU of two (cx, cy, w, h) boxes."""
+    ax0, ay0, ax1, ay1 = a[0] - a[2] / 2, a[1] - a[3] / 2, a[0] + a[2] / 2, a[1] + a[3] / 2
+    bx0, by0, bx1, by1 = b[0] - b[2] / 2, b[1] - b[3] / 2, b[0] + b[2] / 2, b[1] + b[3] / 2
+    inter = max(0.0, min(ax1, bx1) - max(ax0, bx0)) * max(0.0, min(ay1, by1) - max(ay0, by0))
+    return inter / max(1e-9, a[2] * a[3] + b[2] * b[3] - inter)
+
+
+def one_peak_each(found: list[Found]) -> list[Found]:
+    """Best first, without the weaker peaks of an object already found: a large object (a
+    portrait's one woman) can raise two peaks, and two peaks would be counted "a group of
+    people"."""
+    kept: list[Found] = []
+    for f in found:
+        if not any(k.label == f.label and overlap(k.box, f.box) >= SAME_OBJECT for k in kept):
+            kept.append(f)
+    return kept
 
 
 def _conv(cin: int, cout: int) -> nn.Sequential:
@@ -90,7 +110,7 @@ class ObjectHead(nn.Module):
             box = ((x + offset[0, y, x].item()) / S, (y + offset[1, y, x].item()) / S,
                    size[0, y, x].item(), size[1, y, x].item())
             found.append(Found(LABELS[c], float(peaks[c, y, x]), box))
-        return sorted(found, key=lambda f: -f.score)[:MAX_OBJECTS]
+        return one_peak_each(sorted(found, key=lambda f: -f.score))[:MAX_OBJECTS]
 
     # -- files ----------------------------------------------------------------------------------
 

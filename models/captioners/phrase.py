@@ -57,8 +57,7 @@ CANONICAL = {"kitten": "cat", "kitty": "cat", "cats": "cat", "puppy": "dog", "do
 
 # Words that also name a thing but are mostly colour, place or kind in a caption ("an orange
 # cat", "a tennis court", "a living room"): the writer may use them freely.
-FREE = {"the", "red", "orange", "living", "light", "fire", "parking", "traffic", "cell", "snowy", "tennis",
-        "baseball", "food", "tracks", "buildings", "fence", "top", "front", "side", "back", "white", "black",
+FREE = {"the", "red", "orange", "living", "light", "snowy", "food", "tracks", "buildings", "fence", "top", "front", "side", "back", "white", "black",
         "green", "blue", "yellow", "brown", "grey", "gray", "pink", "purple", "close", "set", "sets", "view"}
 
 # Words that make "each other" possible.
@@ -181,11 +180,12 @@ class PhraseModel(nn.Module):
 
     def object_words(self) -> set[str]:
         """Words that name a thing or a person, which the writer may only use when given:
-        the concepts it was trained with, COCO's object and people words, and their plurals."""
+        the concepts it was trained with, COCO's object and people words, the words that need
+        one of them (coco_words.EVIDENCE), and their plurals."""
         if not hasattr(self, "_objects"):
-            from .coco_words import CATEGORIES
+            from .coco_words import CATEGORIES, EVIDENCE
             words = set(getattr(self, "meta", {}).get("concepts", ()))
-            words |= {w for syns in CATEGORIES.values() for w in syns if " " not in w}
+            words |= {w for syns in CATEGORIES.values() for w in syns if " " not in w} | set(EVIDENCE)
             words |= {w + "s" for w in words} | {w + "es" for w in words}
             words |= SPLIT   # "skate board" is a skateboard too
             self._objects = {w for w in words - SETTINGS - FREE if w in self.index and len(w) > 1}

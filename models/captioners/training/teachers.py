@@ -17,6 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..objects import overlap as iou
 from .photos import COCO80, Photo
 
 FLOOR = 0.1          # boxes kept in the cache; thresholds are chosen above it
@@ -143,13 +144,6 @@ def read_labels(cache: Path) -> dict[str, dict[str, list[tuple]]]:
         path = cache / f"{cls.name}.jsonl"
         out[cls.name] = {d["key"]: [tuple(b) for b in d["boxes"]] for d in map(json.loads, path.read_text().splitlines())}
     return out
-
-
-def iou(a, b) -> float:
-    ax0, ay0, ax1, ay1 = a[0] - a[2] / 2, a[1] - a[3] / 2, a[0] + a[2] / 2, a[1] + a[3] / 2
-    bx0, by0, bx1, by1 = b[0] - b[2] / 2, b[1] - b[3] / 2, b[0] + b[2] / 2, b[1] + b[3] / 2
-    inter = max(0.0, min(ax1, bx1) - max(ax0, bx0)) * max(0.0, min(ay1, by1) - max(ay0, by0))
-    return inter / max(1e-9, a[2] * a[3] + b[2] * b[3] - inter)
 
 
 @dataclass
