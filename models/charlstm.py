@@ -102,7 +102,7 @@ class CharLSTM(nn.Module):
     @torch.inference_mode()
     def generate(self, logits, state, temperatures: list[float], length: int,
                  seeds: list[int], top_k: int | None = None, engine: bool | None = None,
-                 pull=None) -> torch.Tensor:
+                 pull=None, no_repeat: bool = False) -> torch.Tensor:
         """Sample `length` ids for each temperature from one primed (logits, state), as one batch.
 
         Temperature 0 means greedy (argmax). Row i uses the random stream torch.Generator
@@ -110,13 +110,15 @@ class CharLSTM(nn.Module):
         inverse-CDF lookup, so nothing in the loop waits on the host. The step runs on the
         packed-weight engine (models/engine.py); engine=False steps through nn.LSTM instead,
         the reference the engine is tested and benchmarked against. `pull`: a SubjectPull
-        (models/subject.py) that leans every row toward the caption's words.
+        (models/subject.py) that leans every row toward the caption's words; `no_repeat`: no
+        content word a third time (models/repeats.py).
         """
         if self.use_engine if engine is None else engine:
-            return self.engine(len(temperatures)).generate(logits, state, temperatures, length, seeds, top_k, pull)
+            return self.engine(len(temperatures)).generate(logits, state, temperatures, length, seeds, top_k, pull,
+                                                             no_repeat)
         B, dev = len(temperatures), self.device
         uniforms = uniforms_for(seeds, length, dev)
-        draw = drawer_for(self, B).set(temperatures, top_k, self.max_space_run, pull)
+        draw = drawer_for(self, B).set(temperatures, top_k, self.max_space_run, pull, no_repeat)
         logits = logits.expand(B, -1).float()
         h, c = (s.expand(-1, B, -1).contiguous() for s in state)
         out = torch.empty(B, length, dtype=torch.long, device=dev)

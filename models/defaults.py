@@ -4,6 +4,7 @@ from pathlib import Path
 
 MAX_COPY = 40          # a stanza copying this many corpus characters verbatim is resampled
 RETRIES = 3            # resampling attempts per copying stanza
+NO_REPEAT = True       # no content word a third time in a stanza (models/repeats.py), by subject_bench.py
 KEEP_SUBJECT = 2.5     # nats of pull toward the caption's words (models/subject.py), by subject_bench.py
 
 # Limits a voice must keep, in the config file and on the command line alike: each job must

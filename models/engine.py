@@ -3,9 +3,9 @@ weights once.
 
 Why: sampling is sequential, one step per character, and at batch sizes of a few rows a step
 through nn.LSTM spends most of its time in framework overhead, not arithmetic. The engine
-packs each layer's input and hidden weights into one matrix (one matmul per layer per step;
-on CPU through oneDNN with the weights pre-packed for the batch size),
-reorders the gates so one in-place sigmoid covers three of them, preallocates every buffer,
+packs each layer's input and hidden weights into one matrix (one matmul per layer per step; on
+CPU through oneDNN with the weights pre-packed for the batch size), reorders the gates so one
+in-place sigmoid covers three of them, preallocates every buffer,
 and keeps the sampling draw on the device, so the loop never waits on the host. On CUDA the
 whole per-character step (LSTM, head, draw) is captured in a CUDA graph, `chunk` steps at a
 time, which removes the kernel-launch overhead that dominates small models on a Jetson.
@@ -20,6 +20,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from . import repeats
 from .subject import DECAY, MAX_DECAYS, MAX_STATES
 
 
@@ -29,11 +30,12 @@ class Draw:
     Greedy rows (temperature 0) take the argmax; the others invert the CDF of
     softmax(logits / T) at their uniform u. A row may not write more than `max_space_run`
     spaces in a row: the poetry corpus has right-margin line numbers behind long runs of
-    spaces, which would spend a stanza's budget on blank paper. All state lives in tensors
-    updated in place, so a CUDA graph can capture it.
+    spaces, which would spend a stanza's budget on blank paper. Nor may it end a content word
+    it has written twice already (models/repeats.py). All state lives in tensors updated in
+    place, so a CUDA graph can capture it.
     """
 
-    def __init__(self, batch: int, vocab_size: int, device, space_id: int | None = None):
+    def __init__(self, batch: int, vocab_size: int, device, space_id: int | None = None, chars: str = ""):
         # the subject's pull (models/subject.py), in fixed-size tables so a CUDA graph keeps them
         self.pull_trans = torch.zeros(MAX_STATES, vocab_size, dtype=torch.long, device=device)
         self.pull_bias = torch.zeros(MAX_STATES, vocab_size, device=device)
@@ -49,18 +51,18 @@ class Draw:
         self.space_id = space_id
         self.max_run: int | None = None
         self.top_k: int | None = None
+        self.no_repeat = False   # no loops (models/repeats.py): each row's count of the words it wrote
+        self.words = repeats.WordCount(batch, chars, device)
 
     def set(self, temperatures: list[float], top_k: int | None = None, max_space_run: int | None = None,
-            pull=None) -> "Draw":
+            pull=None, no_repeat: bool = False) -> "Draw":
         self.pulling = pull is not None
+        self.no_repeat = no_repeat
+        self.words.reset()
         if pull is not None:
-            S = pull.trans.size(0)
-            self.pull_trans.zero_()
-            self.pull_trans[:S].copy_(pull.trans)
-            self.pull_bias.zero_()
-            self.pull_bias[:S].copy_(pull.bias)
-            self.pull_ends.zero_()
-            self.pull_ends[:S].copy_(pull.ends)
+            for table, rows in ((self.pull_trans, pull.trans), (self.pull_bias, pull.bias), (self.pull_ends, pull.ends)):
+                table.zero_()
+                table[:len(rows)].copy_(rows)
             self.pull_state.fill_(pull.first)
             self.pull_done.zero_()
         temps = torch.tensor(temperatures, dtype=torch.float32).unsqueeze(1)
@@ -79,6 +81,9 @@ class Draw:
         if self.max_run:
             self.ban[:, self.space_id] = self.run >= self.max_run
             logits = logits.masked_fill(self.ban, float("-inf"))
+        if self.no_repeat:   # a word written twice may not end a third time: the row writes another
+            key, full = self.words.said_twice()
+            logits = logits.masked_fill(full.unsqueeze(1) & self.words.ender, float("-inf"))
         scaled = logits * self.inv_temps
         if self.pulling:   # nats toward the caption's words, the same at every temperature
             pull = self.pull_nats()
@@ -96,11 +101,13 @@ class Draw:
         if self.pulling:
             self.pull_state.copy_(self.pull_trans[self.pull_state, nxt])
             self.pull_done.add_(self.pull_ends[self.pull_state]).clamp_max_(MAX_DECAYS)
+        if self.no_repeat:
+            self.words.count(key, nxt)
         return nxt
 
 
 def drawer_for(model, batch: int) -> Draw:
-    return Draw(batch, len(model.vocab), model.device, model.vocab.index.get(" "))
+    return Draw(batch, len(model.vocab), model.device, model.vocab.index.get(" "), model.vocab.chars)
 
 
 def uniforms_for(seeds: list[int], length: int, device) -> torch.Tensor:
@@ -200,12 +207,12 @@ class StepEngine:
 
     @torch.inference_mode()
     def generate(self, logits, state, temperatures: list[float], length: int, seeds: list[int],
-                 top_k: int | None = None, pull=None) -> torch.Tensor:
+                 top_k: int | None = None, pull=None, no_repeat: bool = False) -> torch.Tensor:
         """The engine's version of CharLSTM.generate: same streams, same characters."""
         dev = self.device
         uniforms = uniforms_for(seeds, length, dev)
         self.load(state)
-        self.draw.set(temperatures, top_k, self.model.max_space_run, pull)
+        self.draw.set(temperatures, top_k, self.model.max_space_run, pull, no_repeat)
         out = torch.empty(self.B, length, dtype=torch.long, device=dev)
         cur = logits.float().expand(self.B, -1)
         if dev.type == "cuda":
@@ -223,7 +230,7 @@ class StepEngine:
         out[:, 0] = first
         if length == 1:
             return out
-        key = (top_k, self.draw.max_run, self.draw.pulling)     # all three are baked into the captured graph
+        key = (top_k, self.draw.max_run, self.draw.pulling, self.draw.no_repeat)   # all baked into the captured graph
         if self.graph is None or self.graph[0] != key:
             self._capture(key)
         _, graph, ids_in, u_in, ids_out = self.graph
@@ -240,7 +247,7 @@ class StepEngine:
         ids_in = torch.zeros(self.B, dtype=torch.long, device=dev)
         u_in = torch.zeros(self.B, K, device=dev)
         ids_out = torch.zeros(self.B, K, dtype=torch.long, device=dev)
-        draw_state = [self.draw.run, self.draw.pull_state, self.draw.pull_done]
+        draw_state = [self.draw.run, self.draw.pull_state, self.draw.pull_done] + self.draw.words.state()
         saved = [t.clone() for t in self.xh + self.c + draw_state]
 
         def chunk():

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .charlstm import VERSE_OVER, CharLSTM, finish_verse
 from .checkpoint import load_checkpoint
-from .defaults import KEEP_SUBJECT, MAX_CAPTION, MAX_COPY, PLACES, RETRIES, SHIPPED_DIR
+from .defaults import KEEP_SUBJECT, MAX_CAPTION, MAX_COPY, NO_REPEAT, PLACES, RETRIES, SHIPPED_DIR
 from .errors import ModelError
 from .originality import NgramIndex, NgramIndexError
 from .subject import SubjectPull, recurring
@@ -178,7 +178,7 @@ class Writer:
         the voice's form: `seed` is a template (seed_opening) such as "{Caption}, n. " for a
         dictionary (None: the model's own, saved by export). Options: preseed, top_k, rng_seed,
         max_copy, retries, keep_subject (nats of pull toward the caption's words,
-        models/subject.py; 0: none)."""
+        models/subject.py; 0: none), no_repeat (no content word a third time, models/repeats.py)."""
         caption, dropped = tidy_caption(caption, self.model.vocab)
         opening = seed_opening(self.seed_template if seed is None else seed, caption)
         if opening != caption:
@@ -189,7 +189,7 @@ class Writer:
     def write_after(self, caption: str, temperatures: list[float], length: int = 400,
                     preseed: str | None = None, top_k: int | None = None, rng_seed: int | None = None,
                     max_copy: int = MAX_COPY, retries: int = RETRIES, keep_subject: float = KEEP_SUBJECT,
-                    dropped: str = "", subject: str | None = None) -> Poem:
+                    dropped: str = "", subject: str | None = None, no_repeat: bool = NO_REPEAT) -> Poem:
         """write() on an opening taken as it is, clean already (export's pre-seed starts from
         a blank line); `subject`, the caption inside it (default: the opening itself), is what
         the pull leans toward and what counts as coming back."""
@@ -210,7 +210,7 @@ class Writer:
         for attempt in range(1 + retries):
             seeds = [base + attempt * B + i for i in todo]
             rows = model.generate(logits, state, [temperatures[i] for i in todo], budget, seeds, top_k,
-                                  pull=pull).tolist()   # waits for the device
+                                  pull=pull, no_repeat=no_repeat).tolist()   # waits for the device
             g0 = time.perf_counter()
             for i, s, ids in zip(todo, seeds, rows):
                 written, ending = finish_verse(model.vocab.decode(ids), length)

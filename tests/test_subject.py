@@ -7,7 +7,7 @@ import torch
 
 from models.checkpoint import load_checkpoint
 from models.engine import Draw
-from models.subject import FINISH, OUT, START, WORD_START, SubjectPull, content_words, recurring
+from models.subject import FINISH, OBJECT, OUT, START, WORD_START, SubjectPull, content_words, recurring
 from models.text import Vocab
 from models.writer import SHIPPED, Writer
 
@@ -26,8 +26,9 @@ def test_the_pull_follows_the_caption_words_letter_by_letter():
     pull = SubjectPull("a cat on a blanket", VOCAB, strength=2.0)
     idx = VOCAB.index
     bias = lambda state, ch: float(pull.bias[state, idx[ch]])   # noqa: E731
-    assert bias(WORD_START, "c") == bias(WORD_START, "b") == pytest.approx(START * 2.0)   # word starts
-    assert bias(WORD_START, "C") == pytest.approx(START * 2.0)                    # a line may start "Cat"
+    assert bias(WORD_START, "b") == pytest.approx(START * 2.0)                    # word starts
+    assert bias(WORD_START, "c") == pytest.approx(START * 2.0 * OBJECT)           # the cat: an object pulls more
+    assert bias(WORD_START, "C") == bias(WORD_START, "c")                         # a line may start "Cat"
     assert bias(WORD_START, "x") == 0.0
     assert bias(pull.run(VOCAB.chars, "bl"), "a") == 2.0                          # second and third letters
     bla = pull.run(VOCAB.chars, "bla")
@@ -43,13 +44,13 @@ def test_head_nouns_pull_harder_than_the_words_that_describe_them():
     assert head_nouns("a black dog sitting on a red couch") == ["dog", "couch"]
     pull = SubjectPull("a black dog on a red couch", VOCAB, strength=2.0)
     at_start = pull.bias[WORD_START]
-    assert float(at_start[VOCAB.index["d"]]) == pytest.approx(START * 2.0)
+    assert float(at_start[VOCAB.index["d"]]) == pytest.approx(START * 2.0 * OBJECT)    # a dog: an object
     assert float(at_start[VOCAB.index["r"]]) == pytest.approx(START * 2.0 * ADJECTIVE)
     bl = pull.run(VOCAB.chars, "bla")
     assert float(pull.bias[bl, VOCAB.index["c"]]) == pytest.approx(FINISH * 2.0 * ADJECTIVE)
     # a prefix shared by a noun and a describer pulls as the noun: "b" starts "black" and "bed"
     both = SubjectPull("a black bed", VOCAB, strength=2.0)
-    assert float(both.bias[WORD_START, VOCAB.index["b"]]) == pytest.approx(START * 2.0)
+    assert float(both.bias[WORD_START, VOCAB.index["b"]]) == pytest.approx(START * 2.0 * OBJECT)
 
 
 def test_each_completed_caption_word_halves_that_rows_pull():
@@ -61,7 +62,7 @@ def test_each_completed_caption_word_halves_that_rows_pull():
         draw(forced, torch.full((2,), 0.5))
     assert draw.pull_done.tolist() == [1, 0]
     both_at_a_word_start = draw.pull_nats()
-    assert both_at_a_word_start[1, VOCAB.index["c"]] == pytest.approx(START * 2.0)
+    assert both_at_a_word_start[1, VOCAB.index["c"]] == pytest.approx(START * 2.0 * OBJECT)
     assert torch.allclose(both_at_a_word_start[0], both_at_a_word_start[1] / 2)
 
 
@@ -114,3 +115,17 @@ def test_keeping_the_subject_raises_recurrence_on_the_shipped_voice():
         return sum(kept) / len(kept)
     plain, pulled = share(0.0), share(2.5)
     assert pulled >= plain + 0.3 and pulled >= 0.45, (plain, pulled)
+
+
+def test_after_an_article_the_slot_leans_toward_the_object_not_the_setting():
+    from models.subject import OBJECT_SLOT, SLOT, object_words
+    assert object_words("a cat sitting on top of a room") == ["cat"]
+    assert object_words("a person riding a motorcycle on a city street") == ["person", "motorcycle"]
+    pull = SubjectPull("a cat sitting on top of a room", VOCAB, strength=2.0)
+    assert pull.objects == ["cat"]
+    assert pull.run(VOCAB.chars, "the ") == SLOT and pull.run(VOCAB.chars, "The ") == SLOT
+    assert pull.run(VOCAB.chars, "then ") == WORD_START and pull.run(VOCAB.chars, "a ") == SLOT
+    c, r = VOCAB.index["c"], VOCAB.index["r"]
+    assert float(pull.bias[SLOT, c]) == pytest.approx(OBJECT_SLOT * 2.0)     # "the c..." -> "the cat"
+    assert float(pull.bias[SLOT, r]) == float(pull.bias[WORD_START, r]) == pytest.approx(START * 2.0)
+    assert pull.run(VOCAB.chars, "the cat") == pull.run(VOCAB.chars, " cat")   # then the word goes on as any
