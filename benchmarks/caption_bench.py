@@ -4,8 +4,10 @@ built from words alone) and `scene`, with the teacher detectors as a reference r
     python benchmarks/caption_bench.py [--shared ../shared] [--captioners sight,words,scene] [--teachers]
 
 Photo sets: the dev split (400 COCO val2017 photos no model trained on; its 200 with complete
-COCO instance labels are reported apart as `dev exact`) and coco-mini (158 photos; its
-train2017 ones apart: their captions are in no text any model read).
+COCO instance labels are reported apart as `dev exact`; `dev natural`: every dev photo without
+a person and as many with one, COCO's natural share, where 82 % of dev has people), Flickr8k's
+test split (`flickr test`, never trained on; needs the teachers' cache) and coco-mini (158
+photos; its train2017 ones apart: their captions are in no text any model read).
 What is present in a photo: its real labels, the categories its five human captions name
 (CHAIR's rule, Rohrbach et al. 2018), and on dev photos without complete labels the agreed
 teachers' boxes (the cache of `python -m models.captioners.training`), so an object nobody
@@ -17,6 +19,11 @@ labelled is not counted against a caption.
   naming a person (people too small to see are not in any caption);
 - BLEU-4, CIDEr-D against the captions as written; CIDEr n: against the captions with gendered
   words made neutral (sight and words never guess gender: "a person", not "a man");
+- setting CHAIR: the caption names a setting (models/captioners/settings.py: room, street,
+  field, water, ...) that none of the five human captions names;
+- nobody: the caption names a person on a photo without one (the rate of false people);
+- subject: it names an object that is there, or an ImageNet subject (the word table's words:
+  squirrel, lemon, canoe) that the human captions name too;
 - distinct: share of distinct captions; ms: per frame scaled to 1280x720, median, all included;
   RSS: resident memory the captioner adds (peak after captioning, minus before loading).
 Targets (issue #20, dev split): present >= 85 %, person P >= 0.90 and R >= 0.85, CHAIRs <= 0.10,
@@ -39,6 +46,7 @@ CACHE = Path.home() / ".cache" / "narrator" / "eyes"
 
 def photo_sets(shared: Path) -> dict[str, list[dict]]:
     """name -> [{"file", "captions", "present", "person", "person_visible", "split"}]."""
+    import random
     from models.captioners.coco_words import categories_named
     from models.captioners.training.photos import COCO80, load_photos
     teachers, rule = {}, None
@@ -47,8 +55,15 @@ def photo_sets(shared: Path) -> dict[str, list[dict]]:
         from models.captioners.training.teachers import Rule, read_labels
         teachers = read_labels(CACHE / "teachers")
         rule = Rule(**ObjectHead.load().meta["teacher_rule"])
-    sets = {"dev": [], "dev exact": [], "mini train2017": [], "mini val2017": []}
+    sets = {"dev": [], "dev exact": [], "dev natural": [], "flickr test": [], "mini train2017": [], "mini val2017": []}
     for p in load_photos(shared):
+        if p.split == "ftest" and teachers:   # no boxes: the captions and the agreed teachers say what is there
+            from models.captioners.training.labels import teacher_boxes
+            said = set().union(*(categories_named(c) for c in p.captions))
+            boxes = teacher_boxes(p, teachers, rule)
+            sets["flickr test"].append({
+                "file": str(p.path), "captions": p.captions, "present": sorted(said | {b[0] for b in boxes}),
+                "person": "person" in said or any(b[0] == "person" for b in boxes), "person_visible": "person" in said})
         if p.split != "dev":
             continue
         said = set().union(*(categories_named(c) for c in p.captions))
@@ -62,6 +77,9 @@ def photo_sets(shared: Path) -> dict[str, list[dict]]:
         sets["dev"].append(row)
         if p.complete == set(COCO80):
             sets["dev exact"].append(row)
+    nobody = [r for r in sets["dev"] if not r["person"]]
+    somebody = [r for r in sets["dev"] if r["person"]]
+    sets["dev natural"] = nobody + random.Random(0).sample(somebody, min(len(nobody), len(somebody)))
     mini = shared / "data" / "captions" / "coco-mini"
     for f, a in sorted(json.loads((mini / "annotations.json").read_text()).items()):
         said = set().union(*(categories_named(c) for c in a["captions"]))
@@ -107,10 +125,21 @@ def teacher_worker(name: str, files: list[str], shared: Path) -> dict:
     return {"labels": out, "ms": ms}
 
 
+def imagenet_words() -> set[str]:
+    """The words the ImageNet word table gives that no COCO category has (squirrel, lemon)."""
+    from models.captioners.coco_words import CATEGORIES
+    from models.captioners.words import read_table
+    coco = {w for syns in CATEGORIES.values() for s in syns for w in s.split()}
+    return {w for r in read_table() if r.words != "-" for w in r.words.split()} - coco
+
+
 def score(rows: list[dict], captions: dict[str, str] | None, labels: dict[str, list] | None = None) -> dict:
-    from models.captioners.coco_words import categories_named
+    from models.captioners.coco_words import categories_named, words_of
     from models.captioners.metrics import bleu4, cider_d
     from models.captioners.phrase import NEUTRAL
+    from models.captioners.settings import settings_named
+    if not rows:
+        return {}
     named = [categories_named(captions[r["file"]]) if captions else set(labels[r["file"]]) for r in rows]
     present = [set(r["present"]) for r in rows]
     s = {"photos": len(rows),
@@ -122,7 +151,15 @@ def score(rows: list[dict], captions: dict[str, str] | None, labels: dict[str, l
         true = [r[truth] for r in rows]
         tp = sum(a and b for a, b in zip(said, true))
         s["P" + key], s["R" + key] = tp / max(1, sum(said)), tp / max(1, sum(true))
+    nobody = [("person" in n) for n, r in zip(named, rows) if not r["person"]]
+    s["nobody"] = sum(nobody) / max(1, len(nobody))
     if captions:
+        subjects = imagenet_words()
+        said_refs = [set().union(*(map(set, map(words_of, r["captions"])))) for r in rows]
+        s["subject"] = sum(bool(n & p) or bool(set(words_of(captions[r["file"]])) & subjects & refs)
+                           for n, p, r, refs in zip(named, present, rows, said_refs)) / len(rows)
+        s["setting_chair"] = sum(bool(settings_named(captions[r["file"]]) - set().union(
+            *(settings_named(c) for c in r["captions"]))) for r in rows) / len(rows)
         cands = [captions[r["file"]] for r in rows]
         refs = [r["captions"] for r in rows]
         neutral = [[" ".join(NEUTRAL.get(w, w) for w in c.lower().split()) for c in rs] for rs in refs]
@@ -162,15 +199,19 @@ def main() -> None:
                                                 "--shared", str(args.shared))
     print(f"{len(files)} photos at 1280x720; sets: " + ", ".join(f"{k} {len(v)}" for k, v in sets.items()))
     head = (f"{'captioner':<22} {'set':<15} {'present':>7} {'CHAIRs':>6} {'CHAIRi':>6} {'pers P':>6} {'pers R':>6} "
-            f"{'P vis':>5} {'R vis':>5} {'BLEU-4':>6} {'CIDEr':>6} {'CIDEr n':>7} {'distinct':>8}")
+            f"{'P vis':>5} {'R vis':>5} {'nobody':>6} {'subject':>7} {'set CH':>6} {'BLEU-4':>6} {'CIDEr':>6} "
+            f"{'CIDEr n':>7} {'distinct':>8}")
     print(head)
     for name, r in results.items():
         for set_name, rows in sets.items():
             s = score(rows, r.get("captions"), r.get("labels"))
+            if not s:
+                continue
             text = (f"{name:<22} {set_name:<15} {s['present']:>7.0%} {s['chair_s']:>6.2f} {s['chair_i']:>6.2f} "
-                    f"{s['P']:>6.2f} {s['R']:>6.2f} {s['P vis']:>5.2f} {s['R vis']:>5.2f}")
+                    f"{s['P']:>6.2f} {s['R']:>6.2f} {s['P vis']:>5.2f} {s['R vis']:>5.2f} {s['nobody']:>6.2f}")
             if "cider" in s:
-                text += f" {s['bleu4']:>6.3f} {s['cider']:>6.3f} {s['cider_n']:>7.3f} {s['distinct']:>8.0%}"
+                text += (f" {s['subject']:>7.0%} {s['setting_chair']:>6.2f} {s['bleu4']:>6.3f} {s['cider']:>6.3f} "
+                         f"{s['cider_n']:>7.3f} {s['distinct']:>8.0%}")
             print(text)
     print(f"\n{'captioner':<22} {'median ms':>10} {'worst ms':>9} {'RSS added MB':>13}")
     for name, r in results.items():

@@ -97,7 +97,7 @@ def test_concepts_follow_the_objects_found():
 
 def test_the_decoder_given_features_writes_a_sentence(sight):
     cat = load_image(PHOTOS / "cat.jpg")
-    found, cells, _ = sight.look(cat)
+    found, cells, _, _ = sight.look(cat)
     assert cells.shape == (1, 81, 1280)
     text = beam_write(sight.decoder, ["cat"], image=cells, allowed=concepts_for(found)[1] | {"cat"})
     assert len(text.split()) >= 4 and "cat" in text.split()

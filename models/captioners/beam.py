@@ -2,7 +2,7 @@
 
 A caption may not name an object or a person the eyes did not report (every COCO object word
 outside the given concepts, or outside `allowed` when the eyes support more, is masked before
-the beams choose), name the same thing twice, repeat a word pair, or say "each other" of one
+the beams choose) nor a setting the setting head did not support, name the same thing twice, repeat a word pair, or say "each other" of one
 thing. Of the finished beams, the one that mentions the most given concepts wins, then the
 likelier (length-normalised).
 """
@@ -16,10 +16,11 @@ from .stepper import DecoderStepper
 
 @torch.inference_mode()
 def beam_write(model, concepts: list[str], beams: int = 4, image: torch.Tensor | None = None,
-               allowed: set[str] | None = None) -> str:
+               allowed: set[str] | None = None, settings: set[str] | None = None) -> str:
     """One sentence from a PhraseModel using the concepts (looking at `image`, (1, cells,
     image_dim), when the model has eyes); `allowed`: the object words the eyes support, when
-    they say more than the concepts. Deterministic."""
+    they say more than the concepts; `settings`: the setting words they support (None: any;
+    the others are masked like an object not found). Deterministic."""
     ids, slot = model.ids(concepts)
     dev = model.embed.weight.device
     src = torch.tensor([ids], device=dev)
@@ -31,7 +32,11 @@ def beam_write(model, concepts: list[str], beams: int = 4, image: torch.Tensor |
         given |= allowed
     objects = model.object_words()
     # never an object or a person it was not given; each thing it names, named once
-    banned = torch.tensor([model.index[w] for w in objects - given if w in model.index], dtype=torch.long)
+    unseen = objects - given
+    if settings is not None:
+        from .settings import all_setting_words
+        unseen |= all_setting_words() - settings
+    banned = torch.tensor([model.index[w] for w in unseen if w in model.index], dtype=torch.long)
     once, plural_ids = model.groups(objects | {model.words[i] for i in ids})
     each = model.index.get("each")
     alive = [([bos], 0.0)]

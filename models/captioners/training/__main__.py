@@ -4,8 +4,8 @@
     python -m models.captioners.training --shared ../shared --stage features
 
 Stages: features (the backbone's maps, cached), teachers (the three detectors' boxes, cached),
-objects (the object head), text (the decoder's prior on caption text), decoder (the decoder
-on photos). Caches live in --cache (default ~/.cache/narrator/eyes); the trained weights go
+objects (the object head), settings (the setting head), text (the decoder's prior on caption
+text), decoder (the decoder on photos). Caches live in --cache (default ~/.cache/narrator/eyes); the trained weights go
 to models/shipped/. A GPU is used when present.
 """
 from __future__ import annotations
@@ -16,7 +16,8 @@ from pathlib import Path
 
 import torch
 
-STAGES = ("features", "teachers", "objects", "text", "decoder")
+STAGES = ("features", "teachers", "objects", "settings", "text", "decoder")
+EXTRA = ("calibrate",)   # the shipped object head's thresholds, chosen again on the tune split
 SHIPPED = Path(__file__).resolve().parents[2] / "shipped"
 
 
@@ -24,7 +25,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[4] / "shared")
     p.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "narrator" / "eyes")
-    p.add_argument("--stage", choices=STAGES + ("all",), default="all")
+    p.add_argument("--stage", choices=STAGES + EXTRA + ("all",), default="all")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     p.add_argument("--out", type=Path, default=SHIPPED)
     args = p.parse_args(argv)
@@ -45,6 +46,12 @@ def main(argv=None) -> int:
         elif stage == "objects":
             from .train_objects import train_objects
             train_objects(photos, args.cache, args.out, device)
+        elif stage == "calibrate":
+            from .train_objects import recalibrate
+            recalibrate(photos, args.cache, args.out)
+        elif stage == "settings":
+            from .train_settings import train_settings
+            train_settings(photos, args.cache, args.out, device)
         elif stage == "text":
             from .train_decoder import train_text
             train_text(photos, args.shared, args.cache, device)
