@@ -93,8 +93,9 @@ def test_cuda_graph_keeps_the_subject_pull_of_each_caption():
     for caption in ("the quick brown fox", "a cold sea at dawn"):
         pull = SubjectPull(caption, model.vocab, 3.0)
         logits, state = model.prime(caption)
-        eager = model.generate(logits, state, temps, 120, seeds, engine=False, pull=pull)
-        assert torch.equal(engine.generate(logits, state, temps, 120, seeds, pull=pull), eager)
+        for no_repeat in (False, True):   # the no-repeat counts live in the graph's buffers too
+            eager = model.generate(logits, state, temps, 120, seeds, engine=False, pull=pull, no_repeat=no_repeat)
+            assert torch.equal(engine.generate(logits, state, temps, 120, seeds, pull=pull, no_repeat=no_repeat), eager)
 
 
 def test_cached_preseed_state_gives_the_same_poem_as_priming_everything(tiny_checkpoint):

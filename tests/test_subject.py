@@ -71,16 +71,18 @@ def model(tiny_checkpoint):
     return load_checkpoint(tiny_checkpoint, "cpu")[0]
 
 
-def test_pulled_rows_stay_reproducible_by_seed_and_the_engine_equals_the_reference(model):
-    pull = SubjectPull("The moon over the river", model.vocab, 3.0)
+@pytest.mark.parametrize("rule", ["pull", "no_repeat"])
+def test_pulled_and_banned_rows_stay_reproducible_by_seed_and_the_engine_equals_the_reference(model, rule):
+    """The subject's pull and the no-repeat rule (models/repeats.py) both live in the draw."""
+    options = {"pull": SubjectPull("The moon over the river", model.vocab, 3.0)} if rule == "pull" else {rule: True}
     logits, state = model.prime("The moon over the river")
     temps, seeds = [0.0, 0.5, 0.9], [11, 12, 13]
-    batched = model.generate(logits, state, temps, 200, seeds, pull=pull)
+    batched = model.generate(logits, state, temps, 300, seeds, **options)
     for i, t in enumerate(temps):
-        alone = model.generate(logits, state, [t], 200, [seeds[i]], pull=pull)
+        alone = model.generate(logits, state, [t], 300, [seeds[i]], **options)
         assert torch.equal(batched[i], alone[0])
-    assert torch.equal(batched, model.generate(logits, state, temps, 200, seeds, pull=pull, engine=False))
-    assert not torch.equal(batched, model.generate(logits, state, temps, 200, seeds))   # the pull did something
+    assert torch.equal(batched, model.generate(logits, state, temps, 300, seeds, engine=False, **options))
+    assert not torch.equal(batched, model.generate(logits, state, temps, 300, seeds))   # the rule did something
 
 
 @pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
