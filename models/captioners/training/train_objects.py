@@ -26,9 +26,9 @@ from .teachers import Rule, read_labels
 
 EPOCHS, BATCH, LR = 20, 64, 3e-3
 DATA = ("COCO 2017 instance annotations (CC BY 4.0, the COCO Consortium); Open Images boxes (CC BY 4.0, Google); "
-        "Penn-Fudan pedestrians (Wang, Shi et al. 2007); Natural Images (Roy et al. 2018) and PACS (Li et al. 2017) "
-        "class folders; pseudo-labels from YOLOX-Nano (Apache-2.0), NanoDet-m (Apache-2.0) and Yolo-Fastest 1.1 XL "
-        "(darknet licence), used as teachers only")
+        "Penn-Fudan pedestrians (Wang, Shi et al. 2007); Natural Images (Roy et al. 2018) class folders; Flickr8k "
+        "photos (Hodosh, Young and Hockenmaier 2013, research use); pseudo-labels from YOLOX-Nano (Apache-2.0), "
+        "NanoDet-m (Apache-2.0) and Yolo-Fastest 1.1 XL (darknet licence), used as teachers only")
 CLASS = {c: i for i, c in enumerate(LABELS)}
 
 
