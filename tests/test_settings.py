@@ -65,6 +65,9 @@ def test_one_object_raises_one_peak_and_two_stay_two():
     assert one_peak_each([a, b, far]) == [a, far]
     assert one_peak_each([a, Found("dog", 0.5, b.box)]) == [a, Found("dog", 0.5, b.box)]   # another category
     assert concepts_for(one_peak_each([a, b]))[0] == ["person"]
+    head = Found("person", 0.7, (0.42, 0.37, 0.45, 0.5))                 # the astronaut's head and shoulders...
+    figure = Found("person", 0.46, (0.36, 0.59, 0.69, 0.85))             # ...inside her whole figure (IoU 0.34)
+    assert one_peak_each([head, figure]) == [head]
 
 
 def test_sports_and_second_halves_need_an_object_to_back_them():

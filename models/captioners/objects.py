@@ -26,7 +26,8 @@ SHIPPED = Path(__file__).resolve().parents[1] / "shipped" / "objects.safetensors
 FORMAT = "narrator-objects/1"
 LABELS = list(CATEGORIES)
 MAX_OBJECTS = 20
-SAME_OBJECT = 0.45    # two peaks of one category whose boxes overlap this much (IoU) are one object
+SAME_OBJECT = 0.45    # two peaks of one category whose boxes overlap this much (IoU) are one object,
+INSIDE = 0.8          # or when this much of the smaller box lies inside the larger
 
 
 class ObjectsError(ModelError, ValueError):
@@ -51,21 +52,29 @@ class Found:
         return {"label": self.label, "score": round(self.score, 3), "box": [round(v, 3) for v in self.box]}
 
 
-def overlap(a: tuple, b: tuple) -> float:
-    """IoU of two (cx, cy, w, h) boxes."""
+def _intersection(a: tuple, b: tuple) -> float:
     ax0, ay0, ax1, ay1 = a[0] - a[2] / 2, a[1] - a[3] / 2, a[0] + a[2] / 2, a[1] + a[3] / 2
     bx0, by0, bx1, by1 = b[0] - b[2] / 2, b[1] - b[3] / 2, b[0] + b[2] / 2, b[1] + b[3] / 2
-    inter = max(0.0, min(ax1, bx1) - max(ax0, bx0)) * max(0.0, min(ay1, by1) - max(ay0, by0))
+    return max(0.0, min(ax1, bx1) - max(ax0, bx0)) * max(0.0, min(ay1, by1) - max(ay0, by0))
+
+
+def overlap(a: tuple, b: tuple) -> float:
+    """IoU of two (cx, cy, w, h) boxes."""
+    inter = _intersection(a, b)
     return inter / max(1e-9, a[2] * a[3] + b[2] * b[3] - inter)
 
 
 def one_peak_each(found: list[Found]) -> list[Found]:
     """Best first, without the weaker peaks of an object already found: a large object (a
-    portrait's one woman) can raise two peaks, and two peaks would be counted "a group of
-    people"."""
+    portrait's one woman) can raise two peaks, head and shoulders and the whole figure, and two
+    peaks would be counted "a group of people". Two boxes of one category are one object when
+    they overlap (IoU >= SAME_OBJECT) or one lies almost wholly inside the other (INSIDE of the
+    smaller's area)."""
     kept: list[Found] = []
     for f in found:
-        if not any(k.label == f.label and overlap(k.box, f.box) >= SAME_OBJECT for k in kept):
+        if not any(k.label == f.label and (overlap(k.box, f.box) >= SAME_OBJECT or _intersection(k.box, f.box)
+                                           >= INSIDE * min(k.box[2] * k.box[3], f.box[2] * f.box[3]))
+                   for k in kept):
             kept.append(f)
     return kept
 
