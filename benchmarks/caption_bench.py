@@ -32,6 +32,7 @@ CIDEr >= 0.8, median <= 150 ms, RSS <= +150 MB.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 import time
@@ -125,12 +126,13 @@ def teacher_worker(name: str, files: list[str], shared: Path) -> dict:
     return {"labels": out, "ms": ms}
 
 
-def imagenet_words() -> set[str]:
+@functools.cache
+def imagenet_words() -> frozenset[str]:
     """The words the ImageNet word table gives that no COCO category has (squirrel, lemon)."""
     from models.captioners.coco_words import CATEGORIES
     from models.captioners.words import read_table
     coco = {w for syns in CATEGORIES.values() for s in syns for w in s.split()}
-    return {w for r in read_table() if r.words != "-" for w in r.words.split()} - coco
+    return frozenset({w for r in read_table() if r.words != "-" for w in r.words.split()} - coco)
 
 
 def score(rows: list[dict], captions: dict[str, str] | None, labels: dict[str, list] | None = None) -> dict:

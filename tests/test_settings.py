@@ -30,12 +30,13 @@ def test_the_setting_head_supports_a_group_above_its_threshold_and_loads_what_it
     probs = head.probabilities(cells)
     assert list(probs) == NAMES and all(0 < p < 1 for p in probs.values())
     head.thresholds.fill_(1.01)
-    assert head.supported(cells) == set()                        # a group that never reached its precision
+    assert head.supported(probs) == set()                        # a group that never reached its precision
     head.thresholds[NAMES.index("sky")] = 0.0
-    assert head.supported(cells) == {"sky"}
+    assert head.supported(probs) == {"sky"}
     head.save(tmp_path / "settings.safetensors", {"why": "test"})
     again = SettingHead.load(tmp_path / "settings.safetensors")
-    assert again.supported(cells) == {"sky"} and again.probabilities(cells) == pytest.approx(probs)
+    loaded = again.probabilities(cells)
+    assert again.supported(loaded) == {"sky"} and loaded == pytest.approx(probs)
     (tmp_path / "bad.safetensors").write_bytes(b"junk" * 40)
     with pytest.raises(ObjectsError, match="bad.safetensors"):
         SettingHead.load(tmp_path / "bad.safetensors")

@@ -2,8 +2,8 @@
 
 A caption may not name an object or a person the eyes did not report (every COCO object word
 outside the given concepts, or outside `allowed` when the eyes support more, is masked before
-the beams choose) nor a setting the setting head did not support, name the same thing twice, repeat a word pair, or say "each other" of one
-thing. Of the finished beams, the one that mentions the most given concepts wins, then the
+the beams choose) nor a setting the setting head did not support, name the same thing twice,
+repeat a word pair, or say "each other" of one thing. Of the finished beams, the one that mentions the most given concepts wins, then the
 likelier (length-normalised).
 """
 from __future__ import annotations
@@ -34,8 +34,8 @@ def beam_write(model, concepts: list[str], beams: int = 4, image: torch.Tensor |
     # never an object or a person it was not given; each thing it names, named once
     unseen = objects - given
     if settings is not None:
-        from .settings import all_setting_words
-        unseen |= all_setting_words() - settings
+        from .settings import SETTING_WORDS
+        unseen |= SETTING_WORDS - settings
     banned = torch.tensor([model.index[w] for w in unseen if w in model.index], dtype=torch.long)
     once, plural_ids = model.groups(objects | {model.words[i] for i in ids})
     each = model.index.get("each")

@@ -74,7 +74,8 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
 # two-word name): a caption may use one only when the eyes found a category that backs it, or
 # "a game of baseball" is said of a clock, a person and an apple.
 EVIDENCE = {"baseball": ("baseball bat", "baseball glove", "sports ball"), "tennis": ("tennis racket", "sports ball"),
-            "soccer": ("sports ball",), "game": ("baseball bat", "baseball glove", "tennis racket", "sports ball", "frisbee"),
+            "soccer": ("sports ball",),
+            "game": ("baseball bat", "baseball glove", "tennis racket", "sports ball", "frisbee"),
             "parking": ("parking meter", "car", "truck", "bus"), "meter": ("parking meter",),
             "traffic": ("traffic light", "car", "truck", "bus", "motorcycle"), "signal": ("traffic light",),
             "fire": ("fire hydrant", "truck"), "cell": ("cell phone",), "board": ("skateboard", "surfboard"),

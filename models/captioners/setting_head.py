@@ -2,7 +2,8 @@
 forest, sky, mountain: settings.py's groups), so that a caption names only those.
 
     head = SettingHead.load()                          # models/shipped/settings.safetensors
-    groups = head.supported(cells)                     # {"field", "sky"} for the backbone's head map
+    probs = head.probabilities(cells)                  # each group's probability, for job.json
+    groups = head.supported(probs)                     # {"field", "sky"}: those above their thresholds
 
 One linear layer over the backbone's 1280-channel head map, pooled in three horizontal bands
 (top, middle, bottom: sky is above, ground below), one logit per group. Trained from weak labels,
@@ -45,8 +46,7 @@ class SettingHead(nn.Module):
         p = torch.sigmoid(self(self.pooled(cells.float())))[0]
         return {n: float(v) for n, v in zip(NAMES, p)}
 
-    def supported(self, cells: torch.Tensor) -> set[str]:
-        probs = self.probabilities(cells)
+    def supported(self, probs: dict[str, float]) -> set[str]:
         return {n for n, t in zip(NAMES, self.thresholds.tolist()) if probs[n] >= t}
 
     def save(self, path: str | Path, meta: dict) -> None:

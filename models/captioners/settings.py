@@ -29,6 +29,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "mountain": ("mountain", "mountains", "hill", "hills", "cliff", "rock", "rocks", "rocky", "canyon", "desert"),
 }
 WORD_GROUP = {w: g for g, words in GROUPS.items() for w in words}
+SETTING_WORDS = frozenset(WORD_GROUP)
 
 
 def settings_named(text: str) -> set[str]:
@@ -39,7 +40,3 @@ def settings_named(text: str) -> set[str]:
 def setting_words(groups: set[str]) -> set[str]:
     """Every word the given groups allow a caption to use."""
     return {w for g in groups for w in GROUPS[g]}
-
-
-def all_setting_words() -> set[str]:
-    return set(WORD_GROUP)

@@ -102,7 +102,7 @@ class SightCaptioner(Captioner):
         from .settings import setting_words
         found, cells, classes, settings = self.look(rgb)
         concepts, allowed = concepts_for(found)
-        supported = {g for g, t in zip(settings, self.settings.thresholds.tolist()) if settings[g] >= t}
+        supported = self.settings.supported(settings)
         details = {"objects": [f.to_dict() for f in found], "top_classes": classes, "concepts_named": concepts,
                    "settings": {g: round(p, 3) for g, p in settings.items()}, "settings_named": sorted(supported)}
         if not found:   # nothing sure enough to name: say less, colour and light, never a guess

@@ -2,8 +2,9 @@
 
 The backbone never trains, so each photo's maps are computed one time (and once more mirrored,
 the only augmentation a cache allows) and kept in two float16 arrays on disk: `mid` (N, 2, 112,
-18, 18) and `top` (N, 2, 320, 9, 9) at 288 px. Rows follow load_photos' order (held-out splits are computed first); `done.npy` marks
-the rows written, so a stopped run resumes where it was (about 0.1 s a photo on 2 cores).
+18, 18) and `top` (N, 2, 320, 9, 9) at 288 px. Rows follow load_photos' order (held-out
+splits are computed first); `done.npy` marks the rows written, so a stopped run resumes where
+it was (about 0.1 s a photo on 2 cores).
 """
 from __future__ import annotations
 
