@@ -43,6 +43,7 @@ class Status(str, Enum):
 
 UNPRINTED = (Status.ARCHIVED, Status.SPOOLED, Status.PRINTING)   # a whole receipt waits for paper
 UNFINISHED = (Status.STARTED, Status.WRITING)                    # a crash came before the receipt
+DONE = (Status.PRINTED, Status.FAILED, Status.EXPIRED)            # never printed again: no `sent` file kept
 
 
 class Job:

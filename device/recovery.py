@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from .archive import created_from_id, quarantine
-from .job import HEAD, RECEIPT, SENT, UNFINISHED, UNPRINTED, Status
+from .job import DONE, HEAD, RECEIPT, SENT, UNFINISHED, UNPRINTED, Status
 from .printer.preview import longest_command
 
 log = logging.getLogger(__name__)
@@ -134,9 +134,9 @@ def recover(spool) -> list[str]:
                 spool._mark(job, status, id=job, created=created_from_id(job), recovered_record=True)
             else:
                 status = None
-        if status in (Status.FAILED, Status.EXPIRED):   # what spool._mark does when it records these
+        if status in DONE:   # what spool._mark does once it has recorded these (a kill may fall between)
             sent_file.unlink(missing_ok=True)
-        elif sent_file.exists() and status != Status.PRINTED:
+        elif sent_file.exists():
             if note_cut_short(spool, job, status):
                 spool._mark(job, Status.PRINTED, printed_at=time.strftime("%Y-%m-%d %H:%M:%S"))
                 continue

@@ -24,7 +24,7 @@ from collections import deque
 from contextlib import contextmanager
 
 from .archive import Archive
-from .job import RECEIPT, SENT, Job, Status
+from .job import DONE, RECEIPT, SENT, Job, Status
 from .printer.preview import DecodeError, decode
 from .recovery import RESET, owe, recover, sent_record, write_repair
 from .printer import Printer, PrinterError
@@ -32,7 +32,6 @@ from .retry import Retry
 
 log = logging.getLogger(__name__)
 AGAIN = b"(printed again: the first print was cut short)\n"
-DONE = (Status.PRINTED, Status.FAILED, Status.EXPIRED)   # never printed again by the spool: no `sent` kept
 
 
 class Spool:

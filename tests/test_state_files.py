@@ -95,19 +95,21 @@ def test_an_empty_record_beside_a_whole_receipt_prints_it(make_daemon):
     assert [p for p in os.listdir(d.archive.root / job) if p.startswith("job.json.bad-")]
 
 
-def test_a_failed_job_keeps_no_sent_file(make_daemon):
-    """A job that failed is never printed by itself, so a sent file it left says nothing:
-    it goes at start, and nothing is repaired or reprinted for it."""
+@pytest.mark.parametrize("status", ["failed", "printed"])
+def test_a_done_job_keeps_no_sent_file(make_daemon, status):
+    """A job that failed or printed is never printed by itself again, so a sent file it left
+    says nothing (a kill -9 can fall between recording "printed" and removing the file): it
+    goes at start, and nothing is repaired or reprinted for it."""
     d, _ = make_daemon()
     d.printer.offline = True
     job = d.pipeline.run(d.voice).job_id
-    d.archive.write_json(job, dict(d.archive.read_json(job), status="failed", error="test"))
+    d.archive.write_json(job, dict(d.archive.read_json(job), status=status, error="test"))
     d.archive.path(job, "sent").write_text(f"{100:12d}\n")
     d2, controls = make_daemon()
     controls.quit()
     d2.run()
     assert not d.archive.path(job, "sent").exists() and not d2.printer.receipts
-    assert d2.archive.read_json(job)["status"] == "failed"
+    assert d2.archive.read_json(job)["status"] == status and not (d2.archive.root / ".repair").exists()
 
 
 def test_a_failure_the_full_disk_refused_is_recorded_later_and_never_printed(monkeypatch, make_daemon):
