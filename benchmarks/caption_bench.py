@@ -130,7 +130,7 @@ def teacher_worker(name: str, files: list[str], shared: Path) -> dict:
 def imagenet_words() -> frozenset[str]:
     """The words the ImageNet word table gives that no COCO category has (squirrel, lemon)."""
     from models.captioners.coco_words import CATEGORIES
-    from models.captioners.words import read_table
+    from models.captioners.word_table import read_table
     coco = {w for syns in CATEGORIES.values() for s in syns for w in s.split()}
     return frozenset({w for r in read_table() if r.words != "-" for w in r.words.split()} - coco)
 

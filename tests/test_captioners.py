@@ -78,6 +78,20 @@ def test_people_phrasing_from_detections():
     assert phrase(cat).startswith("a cat") and "brown wall" in phrase(cat)
 
 
+def test_no_room_is_said_where_sights_setting_head_saw_none():
+    """Grass seen close up was "a cluttered room full of things"; with rooms=False (sight's
+    setting head does not support indoors) the same facts say no room, in any light."""
+    said = set()
+    for texture in (0.01, 0.08, 0.2):
+        for light in ("night", "dim", "normal"):
+            for colour in ("green", "grey", "brown", "blue"):
+                facts = SceneFacts(colours={colour: 0.7}, texture=texture, light=light)
+                said.add(phrase(facts))
+                assert "room" not in phrase(facts, rooms=False), phrase(facts)
+                assert phrase(facts, rooms=False).strip()
+    assert any("room" in t for t in said)   # where the setting is unknown, rooms stay
+
+
 def test_deterministic_and_varied(scene):
     img = frame((30, 120, 200))
     assert scene.caption(img).text == scene.caption(img.copy()).text

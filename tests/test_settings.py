@@ -80,6 +80,19 @@ def test_sports_and_second_halves_need_an_object_to_back_them():
     assert {"baseball", "game"} <= allowed
 
 
+def test_every_name_of_two_words_has_a_guarded_word():
+    """"a red and white stop sign on the tracks" was said with no stop sign found: neither "stop"
+    nor "sign" was guarded. Every two-word name a caption may use has a word the guard holds."""
+    from models.captioners.coco_words import CATEGORIES
+    from models.captioners.phrase import PhraseModel
+    from models.captioners.sight import DECODER
+    decoder = PhraseModel.load(DECODER)
+    guarded = decoder.object_words()
+    for name in (n for names in CATEGORIES.values() for n in names if " " in n):
+        sayable = all(w in decoder.index for w in name.split())
+        assert not sayable or set(name.split()) & guarded, name
+
+
 def test_person_thresholds_are_reckoned_at_the_worlds_share_of_people():
     from models.captioners.objects import LABELS
     from models.captioners.training.train_objects import choose_thresholds

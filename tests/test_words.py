@@ -17,7 +17,7 @@ from models.captioners.metrics import bleu4, cider_d
 from models.captioners.beam import beam_write
 from models.captioners.phrase import PhraseError, PhraseModel, fix_articles, tokens
 from models.captioners.stepper import DecoderStepper
-from models.captioners.words import TABLE, read_table
+from models.captioners.word_table import TABLE, read_table
 
 PHOTOS = Path(__file__).parent / "data" / "photos"
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "captions"

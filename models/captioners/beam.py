@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import torch
 
+from .coco_words import forms
 from .phrase import BOS, EOS, PAD, PLURAL, THING, UNK, fix_articles
 from .stepper import DecoderStepper
 
@@ -27,7 +28,7 @@ def beam_write(model, concepts: list[str], beams: int = 4, image: torch.Tensor |
     memory, pad = model.encode(src, image)
     bos, eos = model.index[BOS], model.index[EOS]
     given = {model.words[i] for i in ids}
-    given |= {w + "s" for w in given} | {w + "es" for w in given}   # two elephants are still elephants
+    given = {f for w in given for f in forms(w)}   # two elephants are still elephants
     if allowed is not None:
         given |= allowed
     objects = model.object_words()

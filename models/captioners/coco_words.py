@@ -79,7 +79,8 @@ EVIDENCE = {"baseball": ("baseball bat", "baseball glove", "sports ball"), "tenn
             "parking": ("parking meter", "car", "truck", "bus"), "meter": ("parking meter",),
             "traffic": ("traffic light", "car", "truck", "bus", "motorcycle"), "signal": ("traffic light",),
             "fire": ("fire hydrant", "truck"), "cell": ("cell phone",), "board": ("skateboard", "surfboard"),
-            "dryer": ("hair drier",), "drier": ("hair drier",)}
+            "dryer": ("hair drier",), "drier": ("hair drier",), "stop": ("stop sign", "traffic light"),
+            "pack": ("backpack",)}
 
 
 def backed_words(categories) -> set[str]:
@@ -89,6 +90,12 @@ def backed_words(categories) -> set[str]:
 
 COLOURS = {"orange"}   # a fruit, or the colour of the next word ("an orange cat")
 FUNCTION_WORDS = {"and", "on", "in", "with", "is", "are", "of", "at", "next", "sitting", "slices", "juice"}
+
+
+def forms(word: str) -> set[str]:
+    """A word and its plurals, as a guard must know them: dog, dogs; bus, buses; puppy, puppies."""
+    out = {word, word + "s", word + "es"}
+    return out | {word[:-1] + "ies"} if word.endswith("y") else out
 
 
 def words_of(text: str) -> list[str]:

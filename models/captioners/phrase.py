@@ -183,10 +183,10 @@ class PhraseModel(nn.Module):
         the concepts it was trained with, COCO's object and people words, the words that need
         one of them (coco_words.EVIDENCE), and their plurals."""
         if not hasattr(self, "_objects"):
-            from .coco_words import CATEGORIES, EVIDENCE
+            from .coco_words import CATEGORIES, EVIDENCE, forms
             words = set(getattr(self, "meta", {}).get("concepts", ()))
             words |= {w for syns in CATEGORIES.values() for w in syns if " " not in w} | set(EVIDENCE)
-            words |= {w + "s" for w in words} | {w + "es" for w in words}
+            words = {f for w in words for f in forms(w)}
             words |= SPLIT   # "skate board" is a skateboard too
             self._objects = {w for w in words - SETTINGS - FREE if w in self.index and len(w) > 1}
         return self._objects

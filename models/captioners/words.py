@@ -7,7 +7,7 @@ of COCO photos, caption_bench). `sight` replaced it as the default.
 NeuralTalk-style in three parts, each small enough to read:
 1. *What is there*: the ImageNet classifier (EfficientNet-Lite0, efficientnet_lite.py) and
    OpenCV's face detector; the `scene` analysis adds colour, light and setting.
-2. *Words*: data/imagenet_words.tsv maps each of the 1000 ImageNet classes to the words a
+2. *Words*: the word table (word_table.py) maps each of the 1000 ImageNet classes to the words a
    caption would use (tabby -> cat, espresso -> cup coffee). Probabilities of classes that share
    words add up, so 120 dog breeds make one confident "dog".
 3. *Sentence*: the phrase model (phrase.py), trained on COCO caption text, writes one sentence
@@ -20,9 +20,7 @@ into the caption's details (and so into job.json).
 """
 from __future__ import annotations
 
-import csv
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -32,10 +30,10 @@ from .base import Captioner
 from .beam import beam_write
 from .coco_words import CATEGORIES
 from .scene import SceneCaptioner, SceneFacts, _fit, cascade, phrase
+from .word_table import WordTable
 
 log = logging.getLogger(__name__)
 
-TABLE = Path(__file__).parent / "data" / "imagenet_words.tsv"
 # Confidence needed before anything is named, chosen on coco-mini's photos (docs/benchmarks.md).
 # A concept's evidence is its classes' summed probability *above what a flat guess gives them*
 # (120 dog breeds hold 0.12 of a uniform softmax: a grey wall is no dog).
@@ -49,22 +47,6 @@ WHO = set(CATEGORIES["person"]) | {"gymnast", "graduate"}   # concept words that
 GROUND = {"green": "field", "blue": "water", "teal": "water", "yellow": "beach", "white": "snow"}
 
 
-@dataclass
-class WordRow:
-    name: str
-    words: str
-    coco: str
-    person: bool
-
-
-def read_table(path: Path = TABLE) -> list[WordRow]:
-    with open(path, newline="") as f:
-        rows = [WordRow(r["name"], r["words"], r["coco"], r["person"] == "1") for r in csv.DictReader(f, delimiter="\t")]
-    if len(rows) != 1000:
-        raise RuntimeError(f"{path}: the word table must have 1000 rows (one per ImageNet class), found {len(rows)}")
-    return rows
-
-
 class WordsCaptioner(Captioner):
     name = "words"
 
@@ -76,16 +58,7 @@ class WordsCaptioner(Captioner):
         dtype = torch.float16 if dev.type == "cuda" else torch.float32
         self.classifier = EfficientNetLite.from_wheel(device=dev, dtype=dtype)
         self.phrases = PhraseModel.load(phrase_model, dev)
-        self.table = read_table()
-        self.concepts = sorted({r.words for r in self.table if r.words != "-"})
-        concept_index = {c: i for i, c in enumerate(self.concepts)}
-        # (1000 classes x concepts) 0/1 matrix: summing class probabilities into concepts is one matmul
-        self.to_concepts = np.zeros((1000, len(self.concepts)), np.float32)
-        for i, r in enumerate(self.table):
-            if r.words != "-":
-                self.to_concepts[i, concept_index[r.words]] = 1.0
-        self.flat = self.to_concepts.sum(axis=0) / 1000          # each concept's share of a uniform guess
-        self.person_classes = np.array([r.person for r in self.table])
+        self.table = WordTable()
         self.scene = SceneCaptioner(detect=False)   # the setting only
         self.face = cascade("frontalface_default")
 
@@ -114,14 +87,15 @@ class WordsCaptioner(Captioner):
     def look(self, rgb: np.ndarray) -> dict:
         """Everything seen, as plain data: top classes, concept scores, people, setting."""
         probs = self.classifier.classify(rgb)
-        scores = probs @ self.to_concepts - self.flat             # evidence above a flat guess
+        scores = self.table.evidence(probs)
         top = np.argsort(-probs)[:5]
         ranked = np.argsort(-scores)[:5]
         faces = self.faces(rgb)
-        person_p = float(probs[self.person_classes].sum() - self.person_classes.mean())
+        person = self.table.person_classes
+        person_p = float(probs[person].sum() - person.mean())
         return {
-            "classes": [{"name": self.table[i].name, "p": round(float(probs[i]), 4)} for i in top],
-            "concepts": [{"words": self.concepts[i], "evidence": round(float(scores[i]), 4)} for i in ranked],
+            "classes": [{"name": self.table.rows[i].name, "p": round(float(probs[i]), 4)} for i in top],
+            "concepts": [{"words": self.table.concepts[i], "evidence": round(float(scores[i]), 4)} for i in ranked],
             "faces": [[round(v, 3) for v in f] for f in faces],
             "person_evidence": round(person_p, 4),
             "setting": self.scene.analyse(rgb, detect=False).to_dict(),

@@ -2,6 +2,8 @@
 
     python -m models.captioners.training --shared ../shared            # every stage, in order
     python -m models.captioners.training --shared ../shared --stage features
+    python -m models.captioners.training --shared ../shared --stage decoder \
+        --init models/shipped/sight_decoder.safetensors --epochs 2 --lr 2e-4    # a refresh of the shipped decoder
 
 Stages: features (the backbone's maps, cached), teachers (the three detectors' boxes, cached),
 objects (the object head), settings (the setting head), text (the decoder's prior on caption
@@ -28,6 +30,10 @@ def main(argv=None) -> int:
     p.add_argument("--stage", choices=STAGES + EXTRA + ("all",), default="all")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     p.add_argument("--out", type=Path, default=SHIPPED)
+    p.add_argument("--init", type=Path, help="decoder stage: start from this decoder (e.g. the shipped one), "
+                                             "not from the text prior")
+    p.add_argument("--epochs", type=int, help="decoder stage: epochs (default 8; 2 are plenty after --init)")
+    p.add_argument("--lr", type=float, help="decoder stage: peak learning rate (default 5e-4)")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -56,8 +62,9 @@ def main(argv=None) -> int:
             from .train_decoder import train_text
             train_text(photos, args.shared, args.cache, device)
         elif stage == "decoder":
-            from .train_decoder import train_photos
-            train_photos(photos, args.cache, args.out, device)
+            from .train_decoder import PHOTO_EPOCHS, PHOTO_LR, train_photos
+            train_photos(photos, args.shared, args.cache, args.out, device, args.init,
+                         args.epochs or PHOTO_EPOCHS, args.lr or PHOTO_LR)
         print(f"stage {stage}: {time.time() - t0:.0f} s", flush=True)
     return 0
 

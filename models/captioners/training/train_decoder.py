@@ -29,8 +29,9 @@ from ..coco_words import CONCEPT, concepts_in
 from ..efficientnet_lite import EfficientNetLite
 from ..metrics import cider_d
 from ..objects import ObjectHead
-from ..phrase import BOS, EOS, SPECIALS, UNK, PhraseConfig, PhraseModel, tokens
-from ..sight import concepts_for
+from ..phrase import BOS, EOS, SPECIALS, THING, UNK, PhraseConfig, PhraseModel, tokens
+from ..sight import classifier_adds, concepts_for
+from ..word_table import WordTable, subjects_named
 from .features import open_cache
 from .labels import photo_boxes
 from .photos import HELD_OUT, Photo
@@ -39,6 +40,7 @@ from .teachers import Rule, read_labels
 BATCH = 64
 TEXT_EPOCHS, TEXT_LR = 10, 2e-3
 PHOTO_EPOCHS, PHOTO_LR = 8, 5e-4
+SLOT = 0.15   # how often a subject travels through the copy slot in training, as a word it never saw does
 SWAP = {"left": "right", "right": "left"}
 
 
@@ -84,8 +86,9 @@ def label_concepts(boxes: list[tuple]) -> list[str]:
 class Pairs:
     """(concept ids, word ids, image row) examples with fresh noise each epoch."""
 
-    def __init__(self, items: list[tuple[list[str], list[str], int | None, bool]], index: dict, seed: int):
-        self.items, self.index, self.rng = items, index, random.Random(seed)
+    def __init__(self, items: list[tuple[list[str], list[str], int | None, bool]], index: dict, seed: int,
+                 subjects: set[str] = frozenset()):
+        self.items, self.index, self.rng, self.subjects = items, index, random.Random(seed), subjects
         self.concepts = sorted({one for one, _ in CONCEPT.values()})
 
     def example(self, concepts, words, noise):
@@ -95,6 +98,12 @@ class Pairs:
             cs = [c for c in cs if c in ("person", "people") or self.rng.random() > 0.15] or cs[:1]
             if self.rng.random() < 0.1:
                 cs.append(self.rng.choice(self.concepts))
+        # a subject the model has no word for, and now and then one it has, goes through the slot
+        # (at most one), as at run time: it learns to copy what it is told
+        rare = [c for c in cs if c in self.subjects and (c not in self.index or noise and self.rng.random() < SLOT)]
+        if rare:
+            cs = [THING if c == rare[0] else c for c in cs]
+            words = [THING if w in (rare[0], rare[0] + "s", rare[0] + "es") else w for w in words]
         unk = self.index[UNK]
         src = [self.index.get(w, unk) for c in cs for w in c.split()] or [unk]
         return src, [self.index.get(w, unk) for w in words[:24]]
@@ -122,11 +131,26 @@ def collate(examples, index):
     return src, inp, out
 
 
-def fit(model, pairs: Pairs, epochs: int, lr: float, state_path: Path, cells=None, evaluate=None, device="cpu"):
-    """Train with label smoothing and a one-cycle schedule; a checkpoint per epoch (resumes)."""
+def n_batches(sources) -> int:
+    return sum(math.ceil(len(pairs.items) / BATCH) for pairs, _ in sources)
+
+
+def mixed(sources, rng: random.Random):
+    """The batches of several (pairs, cells or None) sources, interleaved at random: photos with
+    their cells, caption text without."""
+    streams = [pairs.batches(cells) for pairs, cells in sources]
+    order = [k for k, (pairs, _) in enumerate(sources) for _ in range(math.ceil(len(pairs.items) / BATCH))]
+    rng.shuffle(order)
+    for k in order:
+        yield next(streams[k])
+
+
+def fit(model, sources: list, epochs: int, lr: float, state_path: Path, evaluate=None, device="cpu"):
+    """Train on [(pairs, cells or None)] with label smoothing and a one-cycle schedule; a
+    checkpoint per epoch (resumes)."""
     from tqdm import tqdm
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
-    steps = epochs * math.ceil(len(pairs.items) / BATCH)
+    steps = epochs * n_batches(sources)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=0.05)
     start, history = 1, []
     if state_path.exists():
@@ -138,7 +162,7 @@ def fit(model, pairs: Pairs, epochs: int, lr: float, state_path: Path, cells=Non
     for epoch in range(start, epochs + 1):
         model.train()
         total = n = 0
-        for src, inp, out, image in tqdm(pairs.batches(cells), total=math.ceil(len(pairs.items) / BATCH),
+        for src, inp, out, image in tqdm(mixed(sources, random.Random(epoch)), total=n_batches(sources),
                                          desc=f"{state_path.stem} epoch {epoch}/{epochs}", leave=False):
             image = None if image is None else image.to(device)
             logits = model(src.to(device), inp.to(device), image)
@@ -165,37 +189,50 @@ def train_text(photos: list[Photo], shared: Path, cache: Path, device: str = "cp
     texts = caption_texts(photos, shared)
     words = vocabulary(texts)
     model = PhraseModel(PhraseConfig(image_dim=1280), words).to(device)
-    items = [(concepts_in(" ".join(t)), t, None, False) for t in texts]
+    subjects = WordTable().subjects
+    items = [(concepts_in(" ".join(t)) + subjects_named(t, subjects), t, None, False) for t in texts]
     print(f"text prior: {len(texts)} captions, {len(words)} words, "
           f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters")
     (cache / "words.json").write_text(json.dumps(words))
     torch.manual_seed(0)
-    fit(model, Pairs(items, model.index, 0), TEXT_EPOCHS, TEXT_LR, cache / "text.pt", device=device)
+    fit(model, [(Pairs(items, model.index, 0, subjects), None)], TEXT_EPOCHS, TEXT_LR, cache / "text.pt", device=device)
 
 
 class Cells:
-    """The decoder's image cells for every captioned photo, both ways round: (81, 1280) each."""
+    """The decoder's image cells for every captioned photo, both ways round: (81, 1280) each;
+    and the ImageNet class probabilities of each photo as it is (`probs`, (1000,) each)."""
 
     def __init__(self, rows: list[int], top_maps, device="cpu"):
         net = EfficientNetLite.from_wheel()
-        self.at, self.maps = {r: k for k, r in enumerate(rows)}, []
+        self.at, self.maps, probs = {r: k for k, r in enumerate(rows)}, [], []
         with torch.inference_mode():
             for s in range(0, len(rows), 64):
                 t = torch.from_numpy(top_maps[rows[s:s + 64]].astype(np.float32))   # (n, 2, 320, 9, 9)
-                h = net.head_map(t.flatten(0, 1)).flatten(2).transpose(1, 2)       # (2n, 81, 1280)
+                m = net.head_map(t.flatten(0, 1))
+                probs.append(torch.softmax(net.classes(m).float(), -1).view(-1, 2, 1000)[:, 0].numpy())
+                h = m.flatten(2).transpose(1, 2)                                      # (2n, 81, 1280)
                 self.maps.append(h.half().view(-1, 2, *h.shape[1:]))
-        self.maps = torch.cat(self.maps)
+        self.maps, self.probs = torch.cat(self.maps), np.concatenate(probs)
+
+    def classes(self, row: int) -> np.ndarray:
+        return self.probs[self.at[row]]
 
     def __call__(self, row: int, flip: bool) -> torch.Tensor:
         return self.maps[self.at[row], int(flip)].float()
 
 
-def train_photos(photos: list[Photo], cache: Path, out: Path, device: str = "cpu") -> None:
-    words = json.loads((cache / "words.json").read_text())
-    model = PhraseModel(PhraseConfig(image_dim=1280), words)
-    state = torch.load(cache / "text.pt", map_location="cpu", weights_only=True)
-    model.load_state_dict(state["model"])
+def train_photos(photos: list[Photo], shared: Path, cache: Path, out: Path, device: str = "cpu",
+                 init: Path | None = None, epochs: int = PHOTO_EPOCHS, lr: float = PHOTO_LR) -> None:
+    """The decoder on the photos, from the text prior (or, with `init`, from a decoder already
+    trained: a shorter refresh), with the caption text that names a subject only ImageNet knows
+    mixed in, so that the decoder learns to write around such a concept."""
+    if init:
+        model = PhraseModel.load(init).train()
+    else:
+        model = PhraseModel(PhraseConfig(image_dim=1280), json.loads((cache / "words.json").read_text()))
+        model.load_state_dict(torch.load(cache / "text.pt", map_location="cpu", weights_only=True)["model"])
     model.to(device)
+    table = WordTable()
     head = ObjectHead.load(out / "objects.safetensors")
     teachers = read_labels(cache / "teachers")
     rule = Rule(**head.meta["teacher_rule"])
@@ -207,13 +244,17 @@ def train_photos(photos: list[Photo], cache: Path, out: Path, device: str = "cpu
         if photos[i].split != "train":
             continue
         concepts = label_concepts(photo_boxes(photos[i], teachers, rule))
+        _, subject = classifier_adds(table, cells.classes(i))
         for c in photos[i].captions:
             t = tokens(c)
-            items.append((concepts, t, i, False))
-            items.append((concepts, [SWAP.get(w, w) for w in t], i, True))
+            said = concepts + [subject] if subject in subjects_named(t, table.subjects) else concepts
+            items.append((said, t, i, False))
+            items.append((said, [SWAP.get(w, w) for w in t], i, True))
+    texts = [(concepts_in(" ".join(t)) + named, t, None, False) for t in caption_texts(photos, shared)
+             if (named := subjects_named(t, table.subjects))]
     tune = [i for i in rows if photos[i].split == "tune"]
     print(f"decoder on photos: {len(items) // 2} captions of {len({r for _, _, r, _ in items})} photos, "
-          f"tune {len(tune)} photos")
+          f"{len(texts)} caption texts naming a subject, tune {len(tune)} photos")
 
     def evaluate(m):
         m.eval()
@@ -221,19 +262,19 @@ def train_photos(photos: list[Photo], cache: Path, out: Path, device: str = "cpu
         for i in tune:
             found = head.find(torch.from_numpy(mid_all[i:i + 1, 0].astype(np.float32)),
                               torch.from_numpy(top_all[i:i + 1, 0].astype(np.float32)))
-            concepts, allowed = concepts_for(found)
+            concepts, allowed = concepts_for(found, *classifier_adds(table, cells.classes(i)))
             image = cells(i, False)[None].to(next(m.parameters()).device)
             cands.append(beam_write(m, concepts, image=image, allowed=allowed))
         return {"cider": round(cider_d(cands, [photos[i].captions for i in tune]), 4), "example": cands[0]}
 
     torch.manual_seed(0)
-    history = fit(model, Pairs(items, model.index, 1), PHOTO_EPOCHS, PHOTO_LR, cache / "decoder.pt", cells,
-                  evaluate, device)
+    sources = [(Pairs(items, model.index, 1, table.subjects), cells), (Pairs(texts, model.index, 2, table.subjects), None)]
+    history = fit(model, sources, epochs, lr, cache / "decoder.pt", evaluate, device)
     best = max(history, key=lambda h: h["cider"])
     model.load_state_dict(torch.load(cache / "decoder.best.pt", map_location="cpu", weights_only=True))
     model.save(out / "sight_decoder.safetensors",
                {"epoch": best["epoch"], "tune_cider": best["cider"], "history": history, "concepts": sorted(
-                   {w for one, many in CONCEPT.values() for w in (one, many)}),
+                   {w for one, many in CONCEPT.values() for w in (one, many)}), "init": str(init or "text prior"),
                 "data": "COCO 2017 val captions and photos (CC BY 4.0, the COCO Consortium); Flickr8k captions "
                         "(Hodosh, Young, Hockenmaier 2013)"})
     print(f"decoder: tune CIDEr-D {best['cider']} (epoch {best['epoch']}) -> {out / 'sight_decoder.safetensors'}")
