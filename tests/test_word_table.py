@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from models.captioners.sight import CLASSIFIER_COCO_MIN, SUBJECT_MIN, classifier_adds, concepts_for
-from models.captioners.word_table import WordTable, subjects_named
+from models.captioners.phrase import concepts_of
+from models.captioners.word_table import WordTable
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +46,7 @@ def test_what_the_classifier_adds_reaches_the_decoder_and_its_guard():
 
 def test_a_captions_subjects_singular_in_order(table):
     words = "two squirrels and a lemon by the castle with a dog".split()
-    assert subjects_named(words, table.subjects) == ["squirrel", "lemon", "castle"]
+    assert concepts_of(words, table.subjects) == ["squirrel", "lemon", "castle"]
 
 
 def test_a_subject_the_decoder_has_no_word_for_travels_through_the_slot(table):

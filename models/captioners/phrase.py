@@ -86,6 +86,17 @@ def canonical(word: str, known: set[str]) -> str:
     return word
 
 
+def concepts_of(words: list[str], concepts: set[str]) -> list[str]:
+    """The concepts a caption's tokens name, in canonical form and in order, each once:
+    ["two", "squirrels", "and", "a", "squirrel"] -> ["squirrel"]."""
+    seen = []
+    for w in words:
+        c = canonical(w, concepts)
+        if c in concepts and c not in seen:
+            seen.append(c)
+    return seen
+
+
 @dataclass
 class PhraseConfig:
     d_model: int = 192

@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from .phrase import BOS, EOS, SETTINGS, SPECIALS, THING, UNK, PhraseConfig, PhraseModel, canonical, tokens
+from .phrase import BOS, EOS, SETTINGS, SPECIALS, THING, UNK, PhraseConfig, PhraseModel, concepts_of, tokens
 
 TABLE = Path(__file__).parent / "data" / "imagenet_words.tsv"
 PEOPLE_CONCEPTS = {"person", "people", "child", "children", "player", "skier", "surfer", "skateboarder",
@@ -45,15 +45,6 @@ def concept_vocabulary(table: Path = TABLE) -> set[str]:
 def load_captions(path: Path) -> list[tuple[int, list[str]]]:
     doc = json.loads(Path(path).read_text())
     return [(a["image_id"], tokens(a["caption"])) for a in doc["annotations"]]
-
-
-def concepts_of(words: list[str], concepts: set[str]) -> list[str]:
-    seen = []
-    for w in words:
-        c = canonical(w, concepts)
-        if c in concepts and c not in seen:
-            seen.append(c)
-    return seen
 
 
 class Pairs:

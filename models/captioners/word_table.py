@@ -80,13 +80,3 @@ class WordTable:
         best = max((c for c in among), key=lambda c: ev[self.index[c]], default=None)
         return (best, float(ev[self.index[best]])) if best and ev[self.index[best]] >= minimum else None
 
-
-def subjects_named(words: list[str], subjects: set[str]) -> list[str]:
-    """The subject words a caption's tokens name, singular, in order: "two squirrels" -> ["squirrel"]."""
-    from .phrase import canonical
-    out = []
-    for w in words:
-        c = canonical(w, subjects)
-        if c in subjects and c not in out:
-            out.append(c)
-    return out

@@ -29,9 +29,9 @@ from ..coco_words import CONCEPT, concepts_in
 from ..efficientnet_lite import EfficientNetLite
 from ..metrics import cider_d
 from ..objects import ObjectHead
-from ..phrase import BOS, EOS, SPECIALS, THING, UNK, PhraseConfig, PhraseModel, tokens
+from ..phrase import BOS, EOS, SPECIALS, THING, UNK, PhraseConfig, PhraseModel, concepts_of, tokens
 from ..sight import classifier_adds, concepts_for
-from ..word_table import WordTable, subjects_named
+from ..word_table import WordTable
 from .features import open_cache
 from .labels import photo_boxes
 from .photos import HELD_OUT, Photo
@@ -190,7 +190,7 @@ def train_text(photos: list[Photo], shared: Path, cache: Path, device: str = "cp
     words = vocabulary(texts)
     model = PhraseModel(PhraseConfig(image_dim=1280), words).to(device)
     subjects = WordTable().subjects
-    items = [(concepts_in(" ".join(t)) + subjects_named(t, subjects), t, None, False) for t in texts]
+    items = [(concepts_in(" ".join(t)) + concepts_of(t, subjects), t, None, False) for t in texts]
     print(f"text prior: {len(texts)} captions, {len(words)} words, "
           f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters")
     (cache / "words.json").write_text(json.dumps(words))
@@ -247,11 +247,11 @@ def train_photos(photos: list[Photo], shared: Path, cache: Path, out: Path, devi
         _, subject = classifier_adds(table, cells.classes(i))
         for c in photos[i].captions:
             t = tokens(c)
-            said = concepts + [subject] if subject in subjects_named(t, table.subjects) else concepts
+            said = concepts + [subject] if subject in concepts_of(t, table.subjects) else concepts
             items.append((said, t, i, False))
             items.append((said, [SWAP.get(w, w) for w in t], i, True))
     texts = [(concepts_in(" ".join(t)) + named, t, None, False) for t in caption_texts(photos, shared)
-             if (named := subjects_named(t, table.subjects))]
+             if (named := concepts_of(t, table.subjects))]
     tune = [i for i in rows if photos[i].split == "tune"]
     print(f"decoder on photos: {len(items) // 2} captions of {len({r for _, _, r, _ in items})} photos, "
           f"{len(texts)} caption texts naming a subject, tune {len(tune)} photos")
