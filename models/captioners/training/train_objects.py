@@ -75,11 +75,13 @@ def photo_scores(model: ObjectHead, mid, top) -> np.ndarray:
 
 
 PERSON_PRECISION, PERSON_SHARE = 0.92, 0.5
+OTHER_PRECISION = 0.85
 
 
 def choose_thresholds(scores: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, dict]:
     """Per category, the lowest threshold whose photo-level precision on the tune split reaches
-    0.92 for person and 0.8 for the rest (a caption must not invent); categories the tune split
+    0.92 for person and 0.85 for the rest (a caption must not invent; 0.8 left CHAIRs at 0.11 on
+    COCO dev's natural mix, 0.9 lost subjects); categories the tune split
     barely has take the threshold chosen over all categories pooled. Person precision is
     reckoned at PERSON_SHARE, the world's share of photos with people (COCO's is about half;
     the tune split's is higher, and a threshold tuned there says "person" too easily)."""
@@ -102,7 +104,7 @@ def choose_thresholds(scores: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray
         t = truth[:, c].astype(bool)
         if t.sum() >= 8:
             out[c] = (lowest(scores[:, c], t, PERSON_PRECISION, PERSON_SHARE) if name == "person"
-                      else lowest(scores[:, c], t, 0.8))
+                      else lowest(scores[:, c], t, OTHER_PRECISION))
             report[name] = float(out[c])
     return out, report
 
