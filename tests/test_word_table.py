@@ -65,3 +65,16 @@ def test_the_guard_knows_plurals_in_ies():
     assert forms("puppy") == {"puppy", "puppys", "puppyes", "puppies"} and "buses" in forms("bus")
     model = PhraseModel.load(DECODER)
     assert "puppies" in model.index and "puppies" in model.object_words()
+
+
+def test_a_subject_only_the_classifier_names_is_said_only_when_it_does(table):
+    """"a cat sitting on top of a box" of a cat's face: the box came from the decoder alone.
+    Subjects are guarded like COCO's objects, but for words captions use for something else
+    ("looks at the camera", "watch")."""
+    from models.captioners.phrase import PhraseModel
+    from models.captioners.sight import DECODER
+    guarded = PhraseModel.load(DECODER).object_words()
+    assert {"box", "boxes", "squirrel", "mask", "tent"} <= guarded
+    assert not {"camera", "watch", "swing", "track"} & guarded
+    _, allowed = concepts_for([], None, "tent")
+    assert "tent" in allowed and "box" not in allowed

@@ -192,11 +192,14 @@ class PhraseModel(nn.Module):
     def object_words(self) -> set[str]:
         """Words that name a thing or a person, which the writer may only use when given:
         the concepts it was trained with, COCO's object and people words, the words that need
-        one of them (coco_words.EVIDENCE), and their plurals."""
+        one of them (coco_words.EVIDENCE), the subjects only the classifier may name
+        (word_table.py), and their plurals."""
         if not hasattr(self, "_objects"):
             from .coco_words import CATEGORIES, EVIDENCE, forms
+            from .word_table import WordTable
             words = set(getattr(self, "meta", {}).get("concepts", ()))
             words |= {w for syns in CATEGORIES.values() for w in syns if " " not in w} | set(EVIDENCE)
+            words |= WordTable().guarded()   # a box, a mask, a fish: only when the classifier says so
             words = {f for w in words for f in forms(w)}
             words |= SPLIT   # "skate board" is a skateboard too
             self._objects = {w for w in words - SETTINGS - FREE if w in self.index and len(w) > 1}
