@@ -15,6 +15,9 @@ from pathlib import Path
 import numpy as np
 
 TABLE = Path(__file__).parent / "data" / "imagenet_words.tsv"
+# Word-table words for the scene around a subject, which captions say freely (as phrase.py's
+# SETTINGS and FREE): never a subject of their own.
+SCENE = {"building", "fence", "food", "light", "window"}
 # Subject words that captions use for something else (a verb, an idiom, a part of the scene):
 # "looks at the camera", "watch", "a swing at the ball", "train tracks". The guard leaves these
 # free; every other subject is said only when the classifier names it.
@@ -71,9 +74,8 @@ class WordTable:
         """One-word concepts that are no COCO category, no person and no setting: what only
         ImageNet can name (squirrel, lemon, castle, fox)."""
         from .coco_words import PEOPLE
-        from .phrase import FREE, SETTINGS
         from .settings import SETTING_WORDS
-        skip = SETTING_WORDS | SETTINGS | FREE | set(PEOPLE) | self.person
+        skip = SETTING_WORDS | SCENE | set(PEOPLE) | self.person
         return {c for c in self.concepts if self.coco[c] == "-" and " " not in c and c not in skip}
 
     def guarded(self) -> set[str]:
