@@ -32,8 +32,9 @@ def main(argv=None) -> int:
     p.add_argument("--out", type=Path, default=SHIPPED)
     p.add_argument("--init", type=Path, help="decoder stage: start from this decoder (e.g. the shipped one), "
                                              "not from the text prior")
-    p.add_argument("--epochs", type=int, help="decoder stage: epochs (default 8; 2 are plenty after --init)")
-    p.add_argument("--lr", type=float, help="decoder stage: peak learning rate (default 5e-4)")
+    p.add_argument("--epochs", type=int, help="text and decoder stages: epochs (default 10 and 8; 2 are plenty "
+                                              "after --init)")
+    p.add_argument("--lr", type=float, help="text and decoder stages: peak learning rate (default 2e-3 and 5e-4)")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -59,8 +60,8 @@ def main(argv=None) -> int:
             from .train_settings import train_settings
             train_settings(photos, args.cache, args.out, device)
         elif stage == "text":
-            from .train_decoder import train_text
-            train_text(photos, args.shared, args.cache, device)
+            from .train_decoder import TEXT_EPOCHS, TEXT_LR, train_text
+            train_text(photos, args.shared, args.cache, device, args.epochs or TEXT_EPOCHS, args.lr or TEXT_LR)
         elif stage == "decoder":
             from .train_decoder import PHOTO_EPOCHS, PHOTO_LR, train_photos
             train_photos(photos, args.shared, args.cache, args.out, device, args.init,
