@@ -5,7 +5,7 @@
 The environment variable NARRATOR_<DEVICE> (NARRATOR_CAMERA, NARRATOR_PRINTER, NARRATOR_CONTROLS)
 picks a backend when neither the caller nor the config file names one, as GPIOZERO_PIN_FACTORY
 does for gpiozero. A backend that cannot run on this machine falls back to the simulator with a
-warning that says so loudly: a gallery must never print generated scenes without a word in the log.
+warning that says so loudly: a gallery must never print the sample photos without a word in the log.
 """
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ class CameraConfig:
     source: str | int = 0           # opencv: index, device path or GStreamer pipeline
     width: int = 1280
     height: int = 720
-    folder: str = ""                # sim: images shown in turn (empty: generated scenes)
+    folder: str = ""                # sim: images shown in turn (empty: the shipped sample photos)
 
 
 @dataclass

@@ -137,7 +137,7 @@ def _soak(writer, workdir: Path, presses: int, seed: int, length: int, clock: Wa
     box = SimBox(workdir / "narrator-controls")
     controls = SerialControls(str(box.link), reset_wait_s=0.01, hello_timeout_s=2, backoff_max_s=0.2)
     printer = SimPrinter(workdir / "receipts", 384, echo=False)
-    camera = SimCamera(size=(640, 360))
+    camera = SimCamera()
     camera.fail_rate, camera.rng = 0.04, rng
     d = Daemon(config, camera, controls, printer, voices, Archive(workdir / "archive"))
     d.spool.retry_s = 0.05

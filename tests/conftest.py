@@ -65,6 +65,18 @@ def make_daemon(tmp_path, tiny_writer):
     return lambda camera=None, n_voices=1: _daemon(tmp_path, tiny_writer, camera, n_voices)
 
 
+class Scenes:
+    """The generated scenes as the sim camera's images, each drawn when it is taken (drawing four
+    up front delayed the daemon's start past what the systemd test waits)."""
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        from device.camera import generated_scene
+        return generated_scene(i)
+
+
 def _daemon(tmp_path, tiny_writer, camera, n_voices):
     from device.archive import Archive
     from device.camera import SimCamera
@@ -79,5 +91,6 @@ def _daemon(tmp_path, tiny_writer, camera, n_voices):
     voices = [Voice(f"voice{i}", tiny_writer, scene, [0.3 + 0.3 * i, 0.9], 120) for i in range(n_voices)]
     controls = ScriptedControls()
     printer = SimPrinter(tmp_path / "receipts", 384, echo=False)
-    d = Daemon(config, camera or SimCamera(), controls, printer, voices, Archive(tmp_path / "archive"))
+    camera = camera or SimCamera(images=Scenes())   # the tiny voice can spell their captions
+    d = Daemon(config, camera, controls, printer, voices, Archive(tmp_path / "archive"))
     return d, controls

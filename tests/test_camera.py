@@ -60,6 +60,15 @@ def test_sim_camera_errors(tmp_path):
         SimCamera(tmp_path).frame()
 
 
+def test_sim_camera_without_a_folder_shows_the_sample_photos_in_turn():
+    from device.camera.sim import SAMPLES
+    cam = SimCamera()
+    frames = [cam.frame() for _ in range(5)]
+    assert len(list(SAMPLES.glob("*.jpg"))) == 4 and cam.describe() == "sim (4 sample photos)"
+    assert all(f.ndim == 3 and f.dtype == np.uint8 and min(f.shape[:2]) >= 300 for f in frames)
+    assert np.array_equal(frames[0], frames[4]) and not np.array_equal(frames[0], frames[1])
+
+
 def test_generated_scenes_vary():
     frames = [generated_scene(i) for i in range(4)]
     assert all(f.shape == (720, 1280, 3) for f in frames)
@@ -96,7 +105,7 @@ def test_a_camera_that_opens_but_gives_no_frames_is_reopened_with_back_off(monke
 
 
 def test_generated_scenes_dither_like_photographs():
-    """Dev mode's first receipts should look like a camera's: many grey levels, and a dithered
+    """Doctor's test receipt should look like a camera's: many grey levels, and a dithered
     print that is mostly mid-tones, not flat blocks of black and white."""
     from device.receipt import dithered
     for i in range(4):

@@ -7,7 +7,9 @@ import sys
 import threading
 import time
 
+from PIL import Image
 
+from device.camera import generated_scene
 from device.printer.preview import decode
 from device.recovery import read_sent
 
@@ -121,9 +123,12 @@ def test_a_crash_mid_raster_over_serial_reprints_the_receipt_whole_once(tmp_path
                 seen.extend(os.read(master, 65536))
     reader = threading.Thread(target=printer_reads, daemon=True)
     reader.start()
-    archive_dir = tmp_path / "archive"
+    archive_dir, frames = tmp_path / "archive", tmp_path / "frames"
+    frames.mkdir()
+    Image.fromarray(generated_scene(0)).save(frames / "scene.png")   # a caption the tiny voice can spell
     cfg = tmp_path / "narrator.toml"
-    cfg.write_text(f'archive_dir = "{archive_dir}"\n[printer]\nbackend = "serial"\ndevice = "{os.ttyname(slave)}"\n'
+    cfg.write_text(f'archive_dir = "{archive_dir}"\n[camera]\nfolder = "{frames}"\n'
+                   f'[printer]\nbackend = "serial"\ndevice = "{os.ttyname(slave)}"\n'
                    'baudrate = 115200\nchunk_size = 64\nchunk_pause_s = 0.02\n'
                    f'[[voices]]\nmodel = "{tiny_checkpoint}"\ntemperatures = [0.5]\nlength = 200\ncaptioner = "scene"\n')
     cmd = [sys.executable, "-c", "import sys; from device.cli import main; sys.exit(main())", "run", "--config", str(cfg)]

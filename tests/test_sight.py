@@ -120,15 +120,17 @@ def test_nothing_found_names_nothing(sight):
         assert not categories_named(cap.text) and cap.text and not cap.details["objects"], cap.text
 
 
-def test_dev_mode_scenes_get_captions_true_to_them(sight):
-    """The generated scenes (a landscape, a lamp-lit room, a ball and its shadow, a desk with
-    papers and a mug) name nothing that is not drawn."""
-    from device.camera.scenes import generated_scene
-    drawn = [set(), {"chair", "dining table", "potted plant", "couch", "bed", "tv", "book"},
-             {"sports ball", "orange", "apple", "bowl"}, {"cup", "book", "dining table", "laptop", "keyboard"}]
-    for i, allowed in enumerate(drawn):
-        text = sight.caption(generated_scene(i)).text
-        assert categories_named(text) <= allowed, (i, text)
+def test_dev_mode_sample_photos_get_captions_true_to_them(sight):
+    """Dev mode's sample photos (device/camera/samples) name their subject and nothing that is
+    not in the photo."""
+    from device.camera.sim import SAMPLES
+    there = {"cat.jpg": ({"cat"}, {"cat"}), "coffee.jpg": (set(), {"cup", "dining table", "spoon", "bowl"}),
+             "astronaut.jpg": ({"person"}, {"person"}), "rocket.jpg": (set(), set())}
+    assert sorted(there) == sorted(p.name for p in SAMPLES.glob("*.jpg"))
+    for name, (subject, allowed) in there.items():
+        text = sight.caption(load_image(SAMPLES / name)).text
+        named = categories_named(text)
+        assert subject <= named <= allowed, (name, text)
 
 
 @pytest.mark.skipif(not SHARED_PHOTOS.exists(), reason="needs ../shared/data/photos (as in CI)")

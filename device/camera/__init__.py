@@ -24,4 +24,4 @@ def open_camera(cfg, backend: str | None = None) -> Camera:
     name = resolve_backend("camera", cfg, backend, BACKENDS, default="sim", fallback="sim")
     if name == "opencv":
         return OpenCVCamera(cfg.source, cfg.width, cfg.height)
-    return SimCamera(cfg.folder, size=(cfg.width, cfg.height))
+    return SimCamera(cfg.folder)

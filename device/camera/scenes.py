@@ -1,7 +1,8 @@
-"""Generated scenes for dev mode: photographs in miniature, so the first receipt a newcomer
-sees dithers like a real camera's (gradients, texture, light and shadow), with nothing to
-download. Deterministic for a given index; four kinds in turn: a landscape at sunset, a dim
-room with a lamp, a still life of a ball on a table, a wooden desk with papers and a mug.
+"""Generated scenes: photographs in miniature, of any size, for `narrator doctor`'s test
+receipt and for tests that need a frame that dithers like a real camera's (gradients, texture,
+light and shadow). Deterministic for a given index; four kinds in turn: a landscape at sunset,
+a dim room with a lamp, a still life of a ball on a table, a wooden desk with papers and a mug.
+(Dev mode photographs the sample photos in samples/ instead: real ones, truly captioned.)
 """
 from __future__ import annotations
 

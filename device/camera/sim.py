@@ -1,4 +1,5 @@
-"""The simulated camera: image files in turn, or generated scenes when no folder is given.
+"""The simulated camera: image files in turn, or the shipped sample photos (samples/, four
+real photographs free of copyright) when no folder is given.
 
 Like gpiozero's mock pins it doubles as a test tool. Its fault knobs make it fail the way a
 real camera does, so the soak and the tests need no camera of their own:
@@ -17,20 +18,20 @@ import numpy as np
 from models.captioners import ImageError, load_image
 
 from .base import Camera, CameraError
-from .scenes import generated_scene
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+SAMPLES = Path(__file__).parent / "samples"
 
 
 class SimCamera(Camera):
     name = "sim"
 
-    def __init__(self, folder: str | Path = "", images: list[np.ndarray] | None = None,
-                 size: tuple[int, int] = (1280, 720)):
-        self.files = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES) if folder else []
-        if folder and not self.files:
+    def __init__(self, folder: str | Path = "", images: list[np.ndarray] | None = None):
+        self.folder = Path(folder or SAMPLES)
+        self.files = sorted(p for p in self.folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not self.files:
             raise CameraError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {folder}")
-        self.images, self.size = images, size
+        self.images = images
         self.count = 0
         self.fail_next = 0
         self.fail_rate, self.rng, self.failures = 0.0, random.Random(0), 0
@@ -46,12 +47,11 @@ class SimCamera(Camera):
             raise CameraError("camera sim stopped delivering frames (simulated fault)")
         if self.images:
             return self.images[i % len(self.images)]
-        if self.files:
-            try:
-                return load_image(self.files[i % len(self.files)])
-            except ImageError as e:
-                raise CameraError(str(e)) from None
-        return generated_scene(i, *self.size)
+        try:
+            return load_image(self.files[i % len(self.files)])
+        except ImageError as e:
+            raise CameraError(str(e)) from None
 
     def describe(self) -> str:
-        return f"sim ({len(self.files)} images from a folder)" if self.files else "sim (generated scenes)"
+        where = "sample photos" if self.folder == SAMPLES else f"images from {self.folder}"
+        return f"sim ({len(self.files)} {where})"
