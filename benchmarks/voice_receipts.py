@@ -5,7 +5,8 @@
 The photos go through the default captioner once; each voice writes its receipt from that
 caption as a job would (its seed template, temperatures and length, the paper plan and budget),
 and each receipt is drawn by the project's own preview from its ESC/POS bytes. Photos from the
-eyes' dev split (never trained on) make a fair sample.
+eyes' dev split or dev mode's samples (never trained on) make a fair sample; docs/voices.png is
+drawn from device/camera/samples/{cat,coffee,rocket}.jpg.
 """
 from __future__ import annotations
 
