@@ -3,8 +3,8 @@
 A caption may not name an object or a person the eyes did not report (every COCO object word
 outside the given concepts, or outside `allowed` when the eyes support more, is masked before
 the beams choose) nor a setting the setting head did not support, name the same thing twice,
-repeat a word pair, or say "each other" of one thing. Of the finished beams, the one that mentions the most given concepts wins, then the
-likelier (length-normalised).
+repeat a word pair, or say "each other" of one thing. Of the finished beams, the one that
+mentions the most given concepts wins, then the likelier (length-normalised).
 """
 from __future__ import annotations
 

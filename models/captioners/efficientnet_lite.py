@@ -33,13 +33,6 @@ STAGES = [(1, 3, 1, 1, 16), (2, 3, 2, 6, 24), (2, 5, 2, 6, 40), (3, 3, 2, 6, 80)
           (3, 5, 1, 6, 112), (4, 5, 2, 6, 192), (1, 3, 1, 6, 320)]
 
 
-def imagenet_names() -> list[str]:
-    """The 1000 ImageNet class names, in the classifier's order (from the word table's first column)."""
-    import csv
-    with open(Path(__file__).parent / "data" / "imagenet_words.tsv", newline="") as f:
-        return [r["name"] for r in csv.DictReader(f, delimiter="\t")]
-
-
 class ClassifierMissing(ModelError, RuntimeError):
     """The weights package is not installed (or its file is unreadable)."""
 

@@ -196,10 +196,10 @@ class PhraseModel(nn.Module):
         (word_table.py), and their plurals."""
         if not hasattr(self, "_objects"):
             from .coco_words import CATEGORIES, EVIDENCE, forms
-            from .word_table import WordTable
+            from .word_table import shipped_table
             words = set(getattr(self, "meta", {}).get("concepts", ()))
             words |= {w for syns in CATEGORIES.values() for w in syns if " " not in w} | set(EVIDENCE)
-            words |= WordTable().guarded()   # a box, a mask, a fish: only when the classifier says so
+            words |= shipped_table().guarded()   # a box, a mask, a fish: only when the classifier says so
             words = {f for w in words for f in forms(w)}
             words |= SPLIT   # "skate board" is a skateboard too
             self._objects = {w for w in words - SETTINGS - FREE if w in self.index and len(w) > 1}

@@ -83,6 +83,10 @@ def _count(n: int, one: str, many: str) -> str:
     return f"a {one}" if n == 1 else (f"{words[n]} {many}" if n in words else f"a crowd of {many}")
 
 
+def _rooms(options: list[str], rooms: bool) -> list[str]:
+    return options if rooms else [o for o in options if "room" not in o]
+
+
 def phrase(f: SceneFacts, rooms: bool = True) -> str:
     """The facts in plain words. rooms=False: no room is said (sight's setting head saw none:
     grass seen close up is no "cluttered room")."""
@@ -120,13 +124,15 @@ def phrase(f: SceneFacts, rooms: bool = True) -> str:
     elif f.sky:
         place = f"under a {f.sky} sky" if subject else _pick([f"a view of a {f.sky} sky", f"an open {f.sky} sky"], key)
     elif f.light == "night":
-        place = "in the dark" if subject else _pick(["a dark room at night", "a street at night", "darkness with little light"][rooms ^ 1:], key)
+        place = "in the dark" if subject else _pick(
+            _rooms(["a dark room at night", "a street at night", "darkness with little light"], rooms), key)
     elif f.texture > 0.13:
-        place = _pick(["in a cluttered room", "among a jumble of things", "in a busy place"][rooms ^ 1:], key) if subject \
-            else _pick(["a cluttered room full of things", "a busy scene full of detail", "a jumble of objects"][rooms ^ 1:], key)
+        place = _pick(_rooms(["in a cluttered room", "among a jumble of things", "in a busy place"], rooms), key) \
+            if subject else _pick(_rooms(["a cluttered room full of things", "a busy scene full of detail",
+                                          "a jumble of objects"], rooms), key)
     elif f.texture < 0.03:
         place = f"in front of a {main} wall" if subject else _pick(
-            [f"an empty {main} wall", f"a plain {main} surface", f"an empty room with {main} walls"][:3 - (rooms ^ 1)], key)
+            _rooms([f"an empty {main} wall", f"a plain {main} surface", f"an empty room with {main} walls"], rooms), key)
     elif rooms:
         place = f"in a {main} room" if subject else _pick([f"a {main} room", f"a quiet {main} corner", f"a {main} scene"], key)
     else:

@@ -65,14 +65,15 @@ def concepts_for(found, seen: tuple[str, float] | None = None, subject: str | No
     if subject:
         concepts.append(subject)
         allowed |= forms(subject)
-    return concepts, allowed | {w + end for w in backed_words(best) for end in ("", "s")}
+    return concepts, allowed | {f for w in backed_words(best) for f in forms(w)}
 
 
 def classifier_adds(table, probs: np.ndarray) -> tuple[tuple[str, float] | None, str | None]:
     """What ImageNet knows that the object head may not say, from the word table (word_table.py):
     ((a COCO category the classifier is sure of, its evidence), a subject only it can name)."""
-    coco = table.strongest(probs, table.coco_concepts, CLASSIFIER_COCO_MIN)
-    subject = table.strongest(probs, table.subjects, SUBJECT_MIN)
+    evidence = table.evidence(probs)
+    coco = table.strongest(evidence, table.coco_concepts, CLASSIFIER_COCO_MIN)
+    subject = table.strongest(evidence, table.subjects, SUBJECT_MIN)
     return ((table.coco[coco[0]], coco[1]) if coco else None), (subject[0] if subject else None)
 
 
@@ -82,11 +83,11 @@ class SightCaptioner(Captioner):
     def __init__(self, device: str | None = None, objects_model: str | Path | None = None,
                  decoder_model: str | Path | None = None, settings_model: str | Path | None = None):
         import torch
-        from .efficientnet_lite import EfficientNetLite, imagenet_names
+        from .efficientnet_lite import EfficientNetLite
         from .objects import ObjectHead
         from .phrase import PhraseModel
         from .setting_head import SettingHead
-        from .word_table import WordTable
+        from .word_table import shipped_table
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         dtype = torch.float16 if self.device.type == "cuda" else torch.float32
         self.backbone = EfficientNetLite.from_wheel(device=self.device, dtype=dtype)
@@ -94,8 +95,7 @@ class SightCaptioner(Captioner):
         self.decoder = PhraseModel.load(decoder_model or DECODER, self.device).to(dtype)
         self.settings = SettingHead.load(settings_model, self.device).to(dtype)
         self.scene = SceneCaptioner(detect=False)   # colour and light, for a frame with nothing named
-        self.class_names = imagenet_names()
-        self.table = WordTable()
+        self.table = shipped_table()   # the classifier's words, and its class names
 
     @classmethod
     def available(cls) -> tuple[bool, str]:
@@ -126,7 +126,7 @@ class SightCaptioner(Captioner):
         concepts, allowed = concepts_for(found, seen, subject)
         supported = self.settings.supported(settings)
         top = np.argsort(-probs)[:5]
-        classes = [{"name": self.class_names[k], "p": round(float(probs[k]), 4)} for k in top]
+        classes = [{"name": self.table.rows[k].name, "p": round(float(probs[k]), 4)} for k in top]
         details = {"objects": [f.to_dict() for f in found], "top_classes": classes, "concepts_named": concepts,
                    "classifier_adds": [w for w in (seen and seen[0], subject) if w],
                    "settings": {g: round(p, 3) for g, p in settings.items()}, "settings_named": sorted(supported)}

@@ -9,6 +9,7 @@ head is silent: a squirrel, a lemon, a castle) read ImageNet's knowledge through
 from __future__ import annotations
 
 import csv
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,9 +88,14 @@ class WordTable:
         goldfinch's "bird")."""
         return {c for c, cat in self.coco.items() if cat not in ("-", "person") and c not in self.person}
 
-    def strongest(self, probs: np.ndarray, among: set[str], minimum: float) -> tuple[str, float] | None:
+    def strongest(self, evidence: np.ndarray, among: set[str], minimum: float) -> tuple[str, float] | None:
         """(concept, evidence) of the concept in `among` with the most evidence, if at least `minimum`."""
-        ev = self.evidence(probs)
-        best = max((c for c in among), key=lambda c: ev[self.index[c]], default=None)
-        return (best, float(ev[self.index[best]])) if best and ev[self.index[best]] >= minimum else None
+        best = max(among, key=lambda c: evidence[self.index[c]], default=None)
+        return (best, float(evidence[self.index[best]])) if best and evidence[self.index[best]] >= minimum else None
+
+
+@functools.cache
+def shipped_table() -> WordTable:
+    """The shipped word table, read once per process (sight, words and the decoder's guard share it)."""
+    return WordTable()
 

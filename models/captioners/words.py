@@ -30,7 +30,7 @@ from .base import Captioner
 from .beam import beam_write
 from .coco_words import CATEGORIES
 from .scene import SceneCaptioner, SceneFacts, _fit, cascade, phrase
-from .word_table import WordTable
+from .word_table import shipped_table
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class WordsCaptioner(Captioner):
         dtype = torch.float16 if dev.type == "cuda" else torch.float32
         self.classifier = EfficientNetLite.from_wheel(device=dev, dtype=dtype)
         self.phrases = PhraseModel.load(phrase_model, dev)
-        self.table = WordTable()
+        self.table = shipped_table()
         self.scene = SceneCaptioner(detect=False)   # the setting only
         self.face = cascade("frontalface_default")
 

@@ -31,7 +31,7 @@ from ..metrics import cider_d
 from ..objects import ObjectHead
 from ..phrase import BOS, EOS, SPECIALS, THING, UNK, PhraseConfig, PhraseModel, concepts_of, tokens
 from ..sight import classifier_adds, concepts_for
-from ..word_table import WordTable
+from ..word_table import shipped_table
 from .features import open_cache
 from .labels import photo_boxes
 from .photos import HELD_OUT, Photo
@@ -193,7 +193,7 @@ def train_text(photos: list[Photo], shared: Path, cache: Path, device: str = "cp
     texts = caption_texts(photos, shared)
     words = vocabulary(texts)
     model = PhraseModel(PhraseConfig(image_dim=1280), words).to(device)
-    subjects = WordTable().subjects
+    subjects = shipped_table().subjects
     items = [(concepts_in(" ".join(t)) + concepts_of(t, subjects), t, None, False) for t in texts]
     print(f"text prior: {len(texts)} captions, {len(words)} words, "
           f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f} M parameters")
@@ -236,7 +236,7 @@ def train_photos(photos: list[Photo], shared: Path, cache: Path, out: Path, devi
         model = PhraseModel(PhraseConfig(image_dim=1280), json.loads((cache / "words.json").read_text()))
         model.load_state_dict(torch.load(cache / "text.pt", map_location="cpu", weights_only=True)["model"])
     model.to(device)
-    table = WordTable()
+    table = shipped_table()
     head = ObjectHead.load(out / "objects.safetensors")
     teachers = read_labels(cache / "teachers")
     rule = Rule(**head.meta["teacher_rule"])
