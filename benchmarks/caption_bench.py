@@ -42,13 +42,13 @@ from pathlib import Path
 from common import ROOT, rss_mb, run_child
 
 SHARED = ROOT.parent / "shared"
-CACHE = Path.home() / ".cache" / "narrator" / "eyes"
 
 
 def photo_sets(shared: Path) -> dict[str, list[dict]]:
     """name -> [{"file", "captions", "present", "person", "person_visible", "split"}]."""
     import random
     from models.captioners.coco_words import categories_named
+    from models.captioners.training import CACHE
     from models.captioners.training.photos import COCO80, load_photos
     teachers, rule = {}, None
     if (CACHE / "teachers").exists() and (ROOT / "models" / "shipped" / "objects.safetensors").exists():
@@ -188,6 +188,7 @@ def main() -> None:
         return
     if not (args.shared / "data" / "photos").exists():
         raise SystemExit(f"{args.shared}: no data/photos (the benchmark needs ../shared)")
+    from models.captioners.training import CACHE
     sets = photo_sets(args.shared)
     files = sorted({r["file"] for rows in sets.values() for r in rows})
     listing = CACHE.parent / "caption_bench_files.json"

@@ -23,15 +23,15 @@ from common import ROOT
 import numpy as np
 import torch
 
-from models.captioners.coco_words import concepts_in
+from models.captioners.coco_words import concepts_in, forms
 from models.captioners.efficientnet_lite import EfficientNetLite
 from models.captioners.phrase import concepts_of, tokens
 from models.captioners.sight import CLASSIFIER_COCO_MIN, SUBJECT_MIN
+from models.captioners.training import CACHE
 from models.captioners.training.features import open_cache
 from models.captioners.training.photos import load_photos
 from models.captioners.word_table import shipped_table
 
-CACHE = Path.home() / ".cache" / "narrator" / "eyes"
 THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 
 
@@ -41,7 +41,7 @@ def class_probs(top_maps, rows: list[int]) -> np.ndarray:
     with torch.inference_mode():
         for s in range(0, len(rows), 128):
             t = torch.from_numpy(top_maps[rows[s:s + 128], 0].astype(np.float32))
-            out.append(torch.softmax(net.classes(net.head_map(t)).float(), -1).numpy())
+            out.append(net.probabilities(net.head_map(t)).numpy())
     return np.concatenate(out)
 
 
@@ -68,7 +68,7 @@ def main() -> None:
                 "subject": {w for c in caps for w in concepts_of(tokens(c), table.subjects)}}
         for kind, among in (("coco", table.coco_concepts), ("subject", table.subjects)):
             word, strength = table.strongest(evidence, among, -1.0) or (None, -1.0)
-            ok = word in said[kind] or f"{word}s" in said[kind]
+            ok = bool(word and forms(word) & said[kind])
             for t in THRESHOLDS:
                 if strength >= t:
                     fired[kind][t] += 1

@@ -116,6 +116,11 @@ class EfficientNetLite(nn.Module):
         """ImageNet logits from a head map (pooled over the cells): the top classes come free."""
         return self._fc(head_map.mean(dim=(2, 3)))
 
+    def probabilities(self, head_map: torch.Tensor) -> torch.Tensor:
+        """(n, 1000) float32 ImageNet probabilities from a head map: what sight, its training and
+        its benchmark read the classifier's opinion from."""
+        return torch.softmax(self.classes(head_map).float(), dim=-1)
+
     def pixels(self, rgb: np.ndarray, side: int) -> torch.Tensor:
         """uint8 RGB (H, W, 3) -> the (1, 3, side, side) input, resized whole (no crop: subjects
         at the edge of the frame still count), on this network's device and dtype."""

@@ -42,7 +42,7 @@ MAX_CONCEPTS = 2      # concepts the decoder is told: 2 wrote better captions th
 # What the ImageNet classifier may add where the object head is silent (word_table.py), each
 # threshold on the evidence above a flat guess. Measured on the 8,604 training photos (which the
 # classifier never saw), the share whose captions name what it adds (docs/benchmarks.md): a COCO
-# category 0.88 at 0.3; a subject 0.61 at 0.4, 0.70 at 0.5, and 0.44 between the two.
+# category 0.88 at 0.3; a subject 0.62 at 0.4, 0.71 at 0.5, and 0.45 between the two.
 CLASSIFIER_COCO_MIN = 0.3   # a COCO category it is this sure of counts as found (an espresso's cup)
 SUBJECT_MIN = 0.5           # a subject only it can name (a squirrel, a lemon), told after the objects
 
@@ -117,7 +117,7 @@ class SightCaptioner(Captioner):
             mid, top = self.backbone.features(self.backbone.pixels(rgb, SIGHT_SIDE))
             found = self.objects.find(mid, top)
             cells = self.backbone.head_map(top)
-            probs = torch.softmax(self.backbone.classes(cells).float(), -1)[0].cpu().numpy()
+            probs = self.backbone.probabilities(cells)[0].cpu().numpy()
             settings = self.settings.probabilities(cells)
         return found, cells.flatten(2).transpose(1, 2), probs, settings
 

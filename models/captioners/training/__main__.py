@@ -18,6 +18,8 @@ from pathlib import Path
 
 import torch
 
+from . import CACHE
+
 STAGES = ("features", "teachers", "objects", "settings", "text", "decoder")
 EXTRA = ("calibrate",)   # the shipped object head's thresholds, chosen again on the tune split
 SHIPPED = Path(__file__).resolve().parents[2] / "shipped"
@@ -26,7 +28,7 @@ SHIPPED = Path(__file__).resolve().parents[2] / "shipped"
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[4] / "shared")
-    p.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "narrator" / "eyes")
+    p.add_argument("--cache", type=Path, default=CACHE)
     p.add_argument("--stage", choices=STAGES + EXTRA + ("all",), default="all")
     p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     p.add_argument("--out", type=Path, default=SHIPPED)
