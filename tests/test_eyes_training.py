@@ -81,3 +81,19 @@ def test_held_out_photos_and_their_captions_stay_out_of_training():
     texts = {" ".join(t) for t in caption_texts(photos, SHARED)}
     held = {" ".join(tokens(c)) for p in photos if p.split in HELD_OUT for c in p.captions}
     assert not texts & held and len(texts) > 100_000                          # Flickr30k's text is in
+
+
+def test_the_decoder_stage_resumes_its_own_run_and_refuses_another(tmp_path):
+    """A checkpoint per epoch resumes a run; one left by a run that started from other weights
+    (a refresh's --init) stops the stage instead of quietly standing in for a fresh start."""
+    from models.captioners.phrase import SPECIALS, PhraseConfig, PhraseModel
+    from models.captioners.training.train_decoder import Pairs, fit
+    torch.manual_seed(0)
+    model = PhraseModel(PhraseConfig(d_model=32, heads=2, ff=64), SPECIALS + ["a", "cat", "sits"])
+    source = [(Pairs([(["cat"], ["a", "cat", "sits"], None, False)] * 4, model.index, 0), None)]
+    state = tmp_path / "decoder.pt"
+    history = fit(model, source, 1, 1e-3, state, start_from="text prior")
+    assert len(history) == 1 and torch.load(state, weights_only=True)["start_from"] == "text prior"
+    assert fit(model, source, 1, 1e-3, state, start_from="text prior") == history   # resumed: nothing left to do
+    with pytest.raises(SystemExit, match="started from text prior"):
+        fit(model, source, 1, 1e-3, state, start_from="models/shipped/sight_decoder.safetensors")

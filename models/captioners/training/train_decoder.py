@@ -148,9 +148,11 @@ def mixed(sources, rng: random.Random):
         yield next(streams[k])
 
 
-def fit(model, sources: list, epochs: int, lr: float, state_path: Path, evaluate=None, device="cpu"):
+def fit(model, sources: list, epochs: int, lr: float, state_path: Path, evaluate=None, device="cpu",
+        start_from: str = "text prior"):
     """Train on [(pairs, cells or None)] with label smoothing and a one-cycle schedule; a
-    checkpoint per epoch (resumes)."""
+    checkpoint per epoch resumes the run, but only a run that started from the same weights
+    (`start_from`): a decoder.pt left by a refresh must not quietly replace a fresh start."""
     from tqdm import tqdm
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     steps = epochs * n_batches(sources)
@@ -158,6 +160,9 @@ def fit(model, sources: list, epochs: int, lr: float, state_path: Path, evaluate
     start, history = 1, []
     if state_path.exists():
         state = torch.load(state_path, map_location="cpu", weights_only=True)
+        if state.get("start_from", start_from) != start_from:
+            raise SystemExit(f"{state_path} is from a run that started from {state['start_from']}, not from "
+                             f"{start_from}: move it aside to start this one, or pass the same --init to resume it")
         model.load_state_dict(state["model"]), opt.load_state_dict(state["opt"]), sched.load_state_dict(state["sched"])
         start, history = state["epoch"] + 1, json.loads(state["history"])
         print(f"resuming {state_path.name} after epoch {state['epoch']}")
@@ -182,7 +187,7 @@ def fit(model, sources: list, epochs: int, lr: float, state_path: Path, evaluate
         history.append(row)
         print(json.dumps(row), flush=True)
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(), "epoch": epoch,
-                    "history": json.dumps(history)}, state_path)
+                    "history": json.dumps(history), "start_from": start_from}, state_path)
         if evaluate and row["cider"] >= max(h["cider"] for h in history):
             torch.save(model.state_dict(), state_path.with_suffix(".best.pt"))
     return history
@@ -213,7 +218,7 @@ class Cells:
             for s in range(0, len(rows), 64):
                 t = torch.from_numpy(top_maps[rows[s:s + 64]].astype(np.float32))   # (n, 2, 320, 9, 9)
                 m = net.head_map(t.flatten(0, 1))
-                probs.append(torch.softmax(net.classes(m).float(), -1).view(-1, 2, 1000)[:, 0].numpy())
+                probs.append(net.probabilities(m).view(-1, 2, 1000)[:, 0].numpy())
                 h = m.flatten(2).transpose(1, 2)                                      # (2n, 81, 1280)
                 self.maps.append(h.half().view(-1, 2, *h.shape[1:]))
         self.maps, self.probs = torch.cat(self.maps), np.concatenate(probs)
@@ -273,7 +278,7 @@ def train_photos(photos: list[Photo], shared: Path, cache: Path, out: Path, devi
 
     torch.manual_seed(0)
     sources = [(Pairs(items, model.index, 1, table.subjects), cells), (Pairs(texts, model.index, 2, table.subjects), None)]
-    history = fit(model, sources, epochs, lr, cache / "decoder.pt", evaluate, device)
+    history = fit(model, sources, epochs, lr, cache / "decoder.pt", evaluate, device, str(init or "text prior"))
     best = max(history, key=lambda h: h["cider"])
     model.load_state_dict(torch.load(cache / "decoder.best.pt", map_location="cpu", weights_only=True))
     model.save(out / "sight_decoder.safetensors",
